@@ -1,0 +1,141 @@
+"""End-to-end benchmark: `python -m pipeline run` on generated rosters.
+
+For each scale of the example generator it reports the median wall time and
+peak memory (GNU time's maximum resident set size) over several runs, and the
+pairwise accuracy of `person_id` against the generator's ground truth: for all
+duplicate pairs, and for pairs of core records in different organizations
+(the directive's concern).
+
+    python -m bench.end_to_end --scales 10 100 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.synthetic import GroundTruth, generate_rosters
+
+OUT_DIR = Path(__file__).resolve().parent / "out"
+GNU_TIME = "/usr/bin/time"
+
+
+@dataclass(frozen=True)
+class Row:
+    scale: int
+    rows: int
+    median_seconds: float
+    peak_mib: float
+    repeats: int
+    precision_all: float
+    recall_all: float
+    f1_all: float
+    precision_cross_core: float
+    recall_cross_core: float
+    f1_cross_core: float
+
+
+def _pairs_within(groups: pd.Series) -> int:
+    sizes = groups.value_counts()
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def _pair_counts(frame: pd.DataFrame, cross_core: bool) -> tuple[int, int, int]:
+    """(true pairs, predicted pairs, correct pairs) among the frame's records."""
+    if cross_core:
+        frame = frame[frame["is_core"]]
+
+    def count(keys: list[str]) -> int:
+        total = _pairs_within(frame.groupby(keys).ngroup())
+        if cross_core:  # pairs inside one organization do not count here
+            total -= _pairs_within(frame.groupby([*keys, "organization"]).ngroup())
+        return total
+
+    return count(["person_key"]), count(["person_id"]), count(["person_key", "person_id"])
+
+
+def _scores(true: int, predicted: int, correct: int) -> tuple[float, float, float]:
+    precision = correct / predicted if predicted else 1.0
+    recall = correct / true if true else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def accuracy(truth: GroundTruth, records_csv: Path) -> dict[str, float]:
+    records = pd.read_csv(records_csv, dtype=str, keep_default_na=False)
+    keys = {(r.source_file, r.sheet, str(r.row)): r.person_key for r in truth.rows}
+    records["person_key"] = [
+        keys[located]
+        for located in zip(records["source_file"], records["sheet"], records["row"], strict=True)
+    ]
+    records["is_core"] = records["is_core"] == "true"
+    accepted = records[records["status"] == "accepted"]
+    result = {}
+    for label, cross_core in (("all", False), ("cross_core", True)):
+        precision, recall, f1 = _scores(*_pair_counts(accepted, cross_core))
+        result |= {f"precision_{label}": precision, f"recall_{label}": recall, f"f1_{label}": f1}
+    return result
+
+
+def _timed_run(input_dir: Path, output_dir: Path) -> tuple[float, float]:
+    command = [GNU_TIME, "-v", sys.executable, "-m", "pipeline", "run"]
+    command += ["--input", str(input_dir), "--output", str(output_dir), "--no-examples"]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode not in (0, 3):
+        raise RuntimeError(completed.stderr[-2000:])
+    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", completed.stderr)
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", completed.stderr)
+    assert wall and peak, completed.stderr[-2000:]
+    hours, minutes, seconds = wall.groups()
+    elapsed = int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+    return elapsed, int(peak.group(1)) / 1024
+
+
+def measure(scale: int, repeats: int, workdir: Path) -> Row:
+    input_dir = workdir / f"rosters_{scale}"
+    truth = generate_rosters(input_dir, scale=scale)
+    timings = [_timed_run(input_dir, workdir / f"output_{scale}") for _ in range(repeats)]
+    quality = accuracy(truth, workdir / f"output_{scale}" / "records.csv")
+    return Row(
+        scale=scale,
+        rows=len(truth.rows),
+        median_seconds=round(statistics.median(t for t, _ in timings), 2),
+        peak_mib=round(max(m for _, m in timings), 1),
+        repeats=repeats,
+        **{name: round(value, 4) for name, value in quality.items()},
+    )
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", type=int, nargs="+", default=[1, 100, 1000])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    OUT_DIR.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as workdir:
+        rows = [measure(scale, args.repeats, Path(workdir)) for scale in args.scales]
+    fields = list(asdict(rows[0]))
+    with (OUT_DIR / "end_to_end.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(asdict(row) for row in rows)
+    widths = Counter({field: len(field) for field in fields})
+    print(" | ".join(fields))
+    for row in rows:
+        print(" | ".join(str(value).rjust(widths[name]) for name, value in asdict(row).items()))
+    print(f"(written to {OUT_DIR / 'end_to_end.csv'})")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Command-line interface: parse options, call the core, turn errors into messages."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from tqdm import tqdm
+
+from pipeline import __version__
+from pipeline.run import InputFolderError, RunReport, run_pipeline
+from pipeline.settings import EXAMPLES_DIR, SettingsError, load_settings
+from pipeline.synthetic import generate_rosters
+
+# Exit codes, documented in the README.
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_FILES_SKIPPED = 3
+
+EXPECTED_ERRORS = (InputFolderError, SettingsError)
+
+
+def vi_number(value: float, decimals: int = 0) -> str:
+    """12345.6 -> '12.345,6' (Vietnamese separators)."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+class TerminalProgress:
+    """tqdm bars on stderr, shown only for work lasting over a second."""
+
+    def __init__(self) -> None:
+        self._bar: tqdm | None = None
+
+    def start(self, label: str, total: int) -> None:
+        # disable=None: no bar when stderr is not a terminal (logs, CI).
+        self._bar = tqdm(
+            total=total, desc=label, delay=1.0, leave=False, file=sys.stderr, disable=None
+        )
+
+    def advance(self, steps: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.update(steps)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def stage_done(self, label: str, seconds: float) -> None:
+        click.echo(f"  ✓ {label}: {vi_number(seconds, 1)} giây")
+
+
+def _fail(error: Exception) -> NoReturn:
+    """One Vietnamese line on stderr instead of a traceback, then exit."""
+    if isinstance(error, EXPECTED_ERRORS):
+        message = str(error)
+    else:
+        message = (
+            f"có sự cố ngoài dự kiến ({type(error).__name__}: {error})."
+            " Chạy lại với --debug và gửi nội dung hiện ra cho nhóm phát triển."
+        )
+    click.echo(f"Lỗi: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def _summary(report: RunReport) -> str:
+    lines = [
+        "",
+        "Tóm tắt:",
+        f"  Tệp đã đọc: {vi_number(len(report.files_read))}"
+        f" (bỏ qua {vi_number(len(report.files_skipped))} tệp không đọc được).",
+        f"  Dòng dữ liệu: {vi_number(report.rows_in)},"
+        f" trong đó {vi_number(report.accepted)} hợp lệ,"
+        f" {vi_number(report.rejected)} bị loại, {vi_number(report.set_aside)}"
+        " không phải dòng danh sách (dòng tổng cộng, chữ ký...).",
+        "  Người được tính là nòng cốt ở từ hai tổ chức trở lên:"
+        f" {vi_number(report.multi_org_core_people)}.",
+        f"  Nhóm chờ rà soát: {vi_number(report.pending_review_groups)}.",
+        f"  Kết quả ở thư mục {report.output_dir}/:",
+    ]
+    lines += [f"    - {path.name}" for path in report.outputs]
+    if report.files_skipped:
+        lines.append("  Các tệp bị bỏ qua (xem lý do trong 'Lỗi dữ liệu.xlsx'):")
+        lines += [f"    - {name}" for name in report.files_skipped]
+    return "\n".join(lines)
+
+
+class _VietnameseHelp(click.Command):
+    """Help screens with Vietnamese headings (click's own are English)."""
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        pieces = " ".join(self.collect_usage_pieces(ctx))
+        formatter.write_usage(ctx.command_path, pieces, prefix="Cách dùng: ")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        records = [record for p in self.get_params(ctx) if (record := p.get_help_record(ctx))]
+        if records:
+            with formatter.section("Tùy chọn"):
+                formatter.write_dl(records)
+
+
+class _VietnameseGroup(_VietnameseHelp, click.Group):
+    command_class = _VietnameseHelp
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_options(ctx, formatter)
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+        with formatter.section("Lệnh"):
+            formatter.write_dl(rows)
+
+
+HELP_OPTION = click.help_option("-h", "--help", help="Hiện hướng dẫn này rồi thoát.")
+
+
+@click.group(
+    cls=_VietnameseGroup,
+    help="Đối soát danh sách đoàn viên, hội viên nòng cốt giữa các tổ chức chính trị - xã hội.",
+)
+@click.version_option(__version__, message="%(version)s", help="Hiện phiên bản rồi thoát.")
+@HELP_OPTION
+def main() -> None:
+    pass
+
+
+@main.command(
+    "run",
+    help="Đọc các danh sách trong thư mục đầu vào, kiểm tra, đối soát trùng lặp và ghi kết quả.",
+)
+@click.option(
+    "--input",
+    "input_dir",
+    default="input",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Thư mục chứa các tệp danh sách (Excel, ODS, CSV), kể cả thư mục con. Mặc định: input.",
+)
+@click.option(
+    "--output",
+    "output_dir",
+    default="output",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Thư mục ghi kết quả (tự tạo nếu chưa có). Mặc định: output.",
+)
+@click.option(
+    "--no-examples",
+    is_flag=True,
+    help="Không chạy trên danh sách mẫu khi thư mục đầu vào chưa có danh sách nào.",
+)
+@click.option("--debug", is_flag=True, help="Hiện đầy đủ chi tiết lỗi để gửi cho nhóm phát triển.")
+@HELP_OPTION
+def run_command(input_dir: Path, output_dir: Path, no_examples: bool, debug: bool) -> None:
+    def announce_examples(examples_dir: Path) -> None:
+        click.echo(
+            f"Thư mục '{input_dir}' chưa có danh sách nào: chạy thử trên các danh sách mẫu"
+            f" trong '{examples_dir}'. Hãy chép danh sách thật vào '{input_dir}' rồi chạy lại."
+        )
+
+    try:
+        settings = load_settings()
+        click.echo(f"Đang đối soát các danh sách trong '{input_dir}'...")
+        report = run_pipeline(
+            input_dir,
+            output_dir,
+            settings,
+            progress=TerminalProgress(),
+            examples_dir=None if no_examples else EXAMPLES_DIR,
+            on_examples=announce_examples,
+        )
+    except Exception as error:
+        if debug:
+            raise
+        _fail(error)
+    click.echo(_summary(report))
+    sys.exit(EXIT_FILES_SKIPPED if report.files_skipped else EXIT_OK)
+
+
+@main.command("examples", help="Tạo lại các danh sách mẫu (dữ liệu giả, có thể tái lập).")
+@click.option(
+    "--output",
+    "output_dir",
+    default=str(EXAMPLES_DIR),
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Thư mục ghi các danh sách mẫu. Mặc định: examples của chương trình.",
+)
+@click.option("--seed", default=2018, help="Hạt giống ngẫu nhiên (mặc định 2018).")
+@HELP_OPTION
+def examples_command(output_dir: Path, seed: int) -> None:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    truth = generate_rosters(output_dir, seed=seed)
+    click.echo(f"Đã tạo {vi_number(len(truth.rows))} dòng danh sách mẫu trong '{output_dir}'.")

@@ -1,0 +1,1 @@
+"""Pipeline stages: each module has one entry function, data in and data out."""

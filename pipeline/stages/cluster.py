@@ -1,0 +1,111 @@
+"""cluster: group linked records into persons, and possible matches into review groups.
+
+Links are applied strongest first. A link that would put two different
+citizen IDs into one person is not applied but sent to review, so that one
+wrong link cannot chain unrelated people together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipeline.settings import Settings
+
+CONFLICT_NOTE = "không tự động gộp vì trong nhóm có hai số CCCD/CMND khác nhau"
+
+
+@dataclass(frozen=True)
+class ClusterResult:
+    records: pd.DataFrame  # with person_id and review_group
+    pairs: pd.DataFrame  # with review_group; conflicting links turned into reviews
+
+
+def _short_id(prefix: str, members: list[str]) -> str:
+    digest = hashlib.sha1(min(members).encode("utf-8")).hexdigest()
+    return f"{prefix}{digest[:12].upper()}"
+
+
+class _Persons:
+    """Union–find over record ids that remembers each person's citizen IDs."""
+
+    def __init__(self, record_ids: list[str], citizen_ids: list[str]) -> None:
+        self.parent = {record_id: record_id for record_id in record_ids}
+        self.ids = {
+            record_id: ({citizen_id} if citizen_id else set())
+            for record_id, citizen_id in zip(record_ids, citizen_ids, strict=True)
+        }
+
+    def find(self, record_id: str) -> str:
+        root = record_id
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[record_id] != root:
+            self.parent[record_id], record_id = root, self.parent[record_id]
+        return root
+
+    def link(self, left: str, right: str) -> bool:
+        """Join the two persons; False (nothing joined) if their IDs conflict."""
+        a, b = self.find(left), self.find(right)
+        if a == b:
+            return True
+        if self.ids[a] and self.ids[b] and self.ids[a] != self.ids[b]:
+            return False
+        a, b = min(a, b), max(a, b)
+        self.parent[b] = a
+        self.ids[a] |= self.ids.pop(b)
+        return True
+
+
+def cluster(records: pd.DataFrame, pairs: pd.DataFrame, settings: Settings) -> ClusterResult:
+    accepted = records["status"] == "accepted"
+    record_ids = records.loc[accepted, "record_id"].tolist()
+    persons = _Persons(record_ids, records.loc[accepted, "citizen_id_norm"].tolist())
+
+    pairs = pairs.sort_values(
+        ["probability", "left", "right"], ascending=[False, True, True], ignore_index=True
+    )
+    outcomes = pairs["outcome"].tolist()
+    evidence = pairs["evidence"].tolist()
+    for position, (left, right) in enumerate(zip(pairs["left"], pairs["right"], strict=True)):
+        if outcomes[position] == "link" and not persons.link(left, right):
+            outcomes[position] = "review"
+            evidence[position] = f"{evidence[position]}; {CONFLICT_NOTE}"
+
+    members: dict[str, list[str]] = {}
+    for record_id in record_ids:
+        members.setdefault(persons.find(record_id), []).append(record_id)
+    person_of = {
+        record_id: _short_id("P", group) for group in members.values() for record_id in group
+    }
+
+    # Review groups: persons joined by review pairs, as connected components.
+    groups = _Persons(sorted(members), [""] * len(members))
+    for left, right, outcome in zip(pairs["left"], pairs["right"], outcomes, strict=True):
+        if outcome == "review":
+            groups.link(persons.find(left), persons.find(right))
+    group_members: dict[str, list[str]] = {}
+    for root in members:
+        group_members.setdefault(groups.find(root), []).append(root)
+    group_of_person: dict[str, str] = {}
+    for roots in group_members.values():
+        if len(roots) > 1:
+            group_records = [record_id for root in roots for record_id in members[root]]
+            group_id = _short_id("G", group_records)
+            for root in roots:
+                group_of_person[root] = group_id
+
+    out = records.copy()
+    out["person_id"] = [person_of.get(record_id, "") for record_id in records["record_id"]]
+    out["review_group"] = [
+        group_of_person.get(persons.find(record_id), "") if record_id in person_of else ""
+        for record_id in records["record_id"]
+    ]
+    pairs = pairs.assign(outcome=outcomes, evidence=evidence)
+    pairs["review_group"] = [
+        group_of_person.get(persons.find(left), "") if outcome == "review" else ""
+        for left, outcome in zip(pairs["left"], outcomes, strict=True)
+    ]
+    return ClusterResult(records=out, pairs=pairs)

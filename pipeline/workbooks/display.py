@@ -1,0 +1,60 @@
+"""Record columns as people read them, shared by records.csv and the workbooks."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.settings import Settings
+from pipeline.text import display_value, fold
+
+# Address parts, smallest first, as they are joined when a roster splits them.
+ADDRESS_PARTS = ("house_number", "address", "hamlet", "commune", "district")
+
+
+def display_column(values: pd.Series) -> list[str]:
+    """display_value of every cell, computed once per distinct value.
+
+    Rosters repeat dates, hamlets and communes many times; the cache is keyed
+    by type too, because 1, 1.0 and True are equal keys but display differently.
+    """
+    cache: dict[tuple[type, object], str] = {}
+    shown = []
+    for value in values.tolist():
+        key = (type(value), value)
+        text = cache.get(key)
+        if text is None:
+            text = cache[key] = display_value(value)
+        shown.append(text)
+    return shown
+
+
+def address_column(records: pd.DataFrame) -> list[str]:
+    """The address as written: the address cell, or the roster's address parts
+    joined with ", ". A part already contained in the text so far (a commune
+    written both in the address and in its own column) is not repeated."""
+    columns = [display_column(records[field]) for field in ADDRESS_PARTS]
+    addresses = []
+    for parts in zip(*columns, strict=True):
+        present = [part for part in parts if part]
+        if len(present) < 2:
+            addresses.append(present[0] if present else "")
+            continue
+        kept = [present[0]]
+        folded = fold(present[0])
+        for part in present[1:]:
+            folded_part = fold(part)
+            if folded_part not in folded:
+                kept.append(part)
+                folded = f"{folded}, {folded_part}"
+        addresses.append(", ".join(kept))
+    return addresses
+
+
+def yes_no(flags: pd.Series) -> list[str]:
+    return ["Có" if flag else "Không" for flag in flags.tolist()]
+
+
+def organization_names(settings: Settings) -> dict[str, str]:
+    """Code -> name shown to people; look up with .get(code, code) so a code
+    missing from settings still shows as itself."""
+    return {org.code: org.name for org in settings.organizations}

@@ -1,0 +1,1 @@
+"""pandera schemas and the editable definition files (TOML) of the pipeline."""

@@ -1,0 +1,78 @@
+"""Address and name normalization: (text, expected) tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.stages.normalize import parse_address, strip_unit_type
+from tests.record_builders import normalized_records
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        # Full words, as most rosters write them.
+        ("Ấp 3, xã Phước Thiền, huyện Nhơn Trạch", ("Ấp 3", "Phước Thiền", "Nhơn Trạch")),
+        # Abbreviations with dots: X., H., P., TP.
+        ("ấp 3, X. Phước Thiền, H. Nhơn Trạch", ("Ấp 3", "Phước Thiền", "Nhơn Trạch")),
+        ("KP5, P. Tân Phong, TP. Biên Hòa", ("Khu phố 5", "Tân Phong", "Biên Hòa")),
+        # No commas and no diacritics: type words alone separate the units.
+        ("Ap 2 xa Long Tan huyen Nhon Trach", ("Ấp 2", "Long Tan", "Nhon Trach")),
+        # A group (tổ) inside a hamlet: the hamlet is kept.
+        ("Tổ 5, ấp Bến Cam", ("Ấp Bến Cam", "", "")),
+        # A house number and a street-level group before the neighbourhood.
+        (
+            "số 12, tổ 12, khu phố 3, phường Tân Phong, thành phố Biên Hòa",
+            ("Khu phố 3", "Tân Phong", "Biên Hòa"),
+        ),
+        # A numbered ward keeps its type word, or "3" would mean nothing.
+        ("A.3 P3 Q.1", ("Ấp 3", "Phường 3", "Quận 1")),
+        ("TT. Hiệp Phước, H. Nhơn Trạch", ("", "Hiệp Phước", "Nhơn Trạch")),
+        # Untyped parts after a hamlet name the next units, in order.
+        ("Ấp 1, Phước Thiền, Nhơn Trạch, Đồng Nai", ("Ấp 1", "Phước Thiền", "Nhơn Trạch")),
+        # An untyped part before any unit is a house or street: ignored.
+        ("12 Nguyễn Trãi, P. Tân Phong", ("", "Tân Phong", "")),
+        ("", ("", "", "")),
+    ],
+)
+def test_parse_address(address: str, expected: tuple[str, str, str]) -> None:
+    assert parse_address(address) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("xã Phước Thiền", "Phước Thiền"),
+        ("PHƯỚC THIỀN", "Phước Thiền"),
+        ("Phường 3", "Phường 3"),
+        ("H. Nhơn Trạch", "Nhơn Trạch"),
+    ],
+)
+def test_strip_unit_type(text: str, expected: str) -> None:
+    assert strip_unit_type(text) == expected
+
+
+def test_commune_from_sheet_name_and_district_learned_from_other_rows() -> None:
+    frame = normalized_records(
+        [
+            {
+                "full_name": "A",
+                "birth_date": 1980,
+                "address": "Ấp 1, xã Long Tân, huyện Nhơn Trạch",
+            },
+            # One sheet per commune: the address names only the hamlet.
+            {"full_name": "B", "birth_date": 1980, "address": "Ấp 2", "sheet": "Long Tân"},
+            # Typed without diacritics: shown with the spelling that has them.
+            {"full_name": "C", "birth_date": 1980, "address": "ap 4 xa long tan"},
+        ]
+    )
+    assert frame["commune_name"].tolist() == ["Long Tân", "Long Tân", "Long Tân"]
+    assert frame["district_name"].tolist() == ["Nhơn Trạch"] * 3
+    assert frame["hamlet_name"].tolist() == ["Ấp 1", "Ấp 2", "Ấp 4"]
+
+
+def test_name_keys() -> None:
+    frame = normalized_records([{"full_name": "  ĐỖ   thị\nHOA ", "birth_date": 1990}])
+    row = frame.iloc[0]
+    assert (row["name_display"], row["name_key"]) == ("Đỗ Thị Hoa", "do thi hoa")
+    assert (row["surname_key"], row["given_key"]) == ("do", "hoa")
