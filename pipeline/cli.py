@@ -57,6 +57,12 @@ def _fail(error: Exception) -> NoReturn:
     """One Vietnamese line on stderr instead of a traceback, then exit."""
     if isinstance(error, EXPECTED_ERRORS):
         message = str(error)
+    elif isinstance(error, PermissionError):
+        # On Windows a workbook left open in Excel cannot be replaced.
+        message = (
+            f"không ghi được '{error.filename}'. Nếu tệp đang mở trong Excel,"
+            " hãy đóng tệp rồi chạy lại."
+        )
     else:
         message = (
             f"có sự cố ngoài dự kiến ({type(error).__name__}: {error})."

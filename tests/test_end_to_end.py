@@ -181,3 +181,15 @@ def test_examples_command_regenerates_the_committed_examples(tmp_path: Path) -> 
     result = CliRunner().invoke(main, ["examples", "--output", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert _digests(tmp_path) == _digests(EXAMPLES_DIR)
+
+
+def test_output_that_cannot_be_written_is_one_vietnamese_line(tmp_path: Path) -> None:
+    input_dir = tmp_path / "input"
+    generate_rosters(input_dir)
+    blocked = tmp_path / "output"
+    blocked.mkdir()
+    (blocked / "records.csv").mkdir()  # stands in for a file locked by Excel
+    result = _run(input_dir, blocked)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Lỗi: ")
+    assert "Traceback" not in result.output
