@@ -9,8 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from pipeline.matching.model import FittedModel
 
 # Provenance columns every record carries from `load` to `report`.
 PROVENANCE_COLUMNS = ("record_id", "source_file", "sheet", "row", "organization")
@@ -96,6 +100,9 @@ class SheetAccount:
     records: int  # rows that became records
     set_aside: int  # rows reported as not records
     columns: tuple[str, ...]  # the headers as the organization wrote them
+    # (field, header as written, Excel column letter) of each recognised column,
+    # so a problem can point at the exact cell ("Ngày sinh", column "D").
+    field_columns: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass
@@ -113,12 +120,14 @@ class LoadResult:
 class MatchResult:
     """Output of `match`: scored candidate pairs, one row per pair.
 
-    Columns: left, right (record_id, left < right), probability (0..1),
-    outcome ("link" or "review"), evidence (Vietnamese text).
+    Columns: left, right (record_id, left before right in load order),
+    probability (0..1), outcome ("link" or "review"), evidence (Vietnamese
+    text), contributions (each field's share of the score, Vietnamese text).
     """
 
     pairs: pd.DataFrame
     blocking_counts: dict[str, int] = field(default_factory=dict)
+    model: FittedModel | None = None  # the fitted weights, for reports and benchmarks
 
 
 # Columns the records DataFrame gains after `load` (besides PROVENANCE_COLUMNS and
@@ -147,11 +156,14 @@ NORMALIZE_COLUMNS = (
     "name_display",  # NFC, each word capitalised
     "name_key",  # folded (no diacritics, đ -> d), e.g. "nguyen thi lan"
     "surname_key",
+    "middle_key",
     "given_key",
     "hamlet_name",  # e.g. "Ấp 3", "Khu phố 5", or ""
     "commune_name",  # e.g. "Phước Thiền" (no type word), or ""
     "district_name",  # e.g. "Nhơn Trạch", or ""
     "province_name",
+    "commune_key",  # compares places whether written with old or new names
+    "hamlet_key",
 )
 
 # Columns added by `cluster` (and possibly changed by `decide`).

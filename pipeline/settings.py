@@ -30,8 +30,15 @@ class MatchSettings:
     link_threshold: float = 0.9
     # Pairs at or above this (and below link_threshold) go to reviewers.
     review_threshold: float = 0.5
-    # Given-name similarity (rapidfuzz ratio, 0..100) below which names differ.
-    name_similarity_floor: float = 85.0
+    # A blocking key shared by more records than this is too common to pair
+    # exhaustively (other rules still pair those records).
+    max_block_size: int = 1000
+    # Random record pairs sampled to estimate how often levels occur by chance.
+    u_sample_pairs: int = 300_000
+    em_max_iterations: int = 50
+    em_tolerance: float = 1e-6
+    # Seed of the random pair sample: the same input gives the same output.
+    seed: int = 2018
 
 
 @dataclass(frozen=True)

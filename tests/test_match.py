@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from pipeline.matching.blocking import candidate_pairs
+from pipeline.matching.comparisons import FIELD_LEVELS, RecordArrays, compare_all
 from pipeline.progress import NoProgress
-from pipeline.stages.match import candidate_pairs, compare, match
+from pipeline.stages.match import match
+from pipeline.synthetic import generate_rosters
 from tests.record_builders import SETTINGS, normalized_records
 
 LAN = {"full_name": "Nguyễn Thị Lan", "birth_date": "12/03/1985", "sex": "Nữ"}
 HOME = "Ấp 3, xã Phước Thiền, huyện Nhơn Trạch"
 
 
-def _pair(left: dict[str, Any], right: dict[str, Any]) -> tuple[dict, dict]:
+def _levels(left: dict[str, Any], right: dict[str, Any]) -> dict[str, str]:
     frame = normalized_records([left, right])
-    first, second = frame.to_dict("records")
-    return first, second
+    arrays = RecordArrays.from_records(frame)
+    levels = compare_all(arrays, np.array([0]), np.array([1]))
+    return {field: FIELD_LEVELS[field][int(values[0])] for field, values in levels.items()}
 
 
 CASES = [
@@ -35,8 +42,10 @@ CASES = [
     ),
     # A dropped middle name keeps surname and given name.
     (LAN, {**LAN, "full_name": "Nguyễn Lan"}, "name", "no_middle"),
-    # A one-letter typo is close, not different.
-    (LAN, {**LAN, "full_name": "Nguyễn Thị Lann"}, "name", "close"),
+    # A one-letter slip in the given name has its own level.
+    (LAN, {**LAN, "full_name": "Nguyễn Thị Lann"}, "name", "given_typo"),
+    # A slip in the surname, the given name agreeing.
+    (LAN, {**LAN, "full_name": "Nguyễm Thị Lan"}, "name", "close"),
     # Twins: same surname, same birth date, different given name.
     (LAN, {**LAN, "full_name": "Nguyễn Thị Liên"}, "name", "different"),
     # A year alone agrees with a full date of that year, weakly.
@@ -47,8 +56,8 @@ CASES = [
     (LAN, {**LAN, "birth_date": "13/03/1985"}, "birth", "one_digit"),
     # Namesakes of the same year, born on clearly different days.
     (LAN, {**LAN, "birth_date": "28/09/1985"}, "birth", "same_year"),
-    # A different year is a different person.
-    (LAN, {**LAN, "birth_date": "12/03/1987"}, "birth", "different"),
+    # Another year, another day: not a slip.
+    (LAN, {**LAN, "birth_date": "02/07/1987"}, "birth", "different"),
     # An abbreviated address names the same commune.
     (
         {**LAN, "address": HOME},
@@ -66,13 +75,13 @@ CASES = [
     (
         {**LAN, "citizen_id": "075185001234"},
         {**LAN, "citizen_id": 75185001234},
-        "cccd",
+        "citizen_id",
         "same",
     ),
     (
         {**LAN, "citizen_id": "075185001234"},
         {**LAN, "citizen_id": "075185009999"},
-        "cccd",
+        "citizen_id",
         "different",
     ),
 ]
@@ -80,38 +89,71 @@ CASES = [
 
 @pytest.mark.parametrize(("left", "right", "field", "expected"), CASES)
 def test_comparison_levels(left: dict, right: dict, field: str, expected: str) -> None:
-    first, second = _pair(left, right)
-    assert compare(first, second).levels[field] == expected
+    assert _levels(left, right)[field] == expected
 
 
-def _probability(left: dict, right: dict) -> float:
-    first, second = _pair(left, right)
-    log2_odds = compare(first, second).log2_odds
-    return 1 / (1 + 2**-log2_odds)
+@pytest.fixture(scope="module")
+def population() -> list[dict[str, Any]]:
+    """The example rosters' people, as the background a model is estimated on."""
+    truth = generate_rosters(Path(tempfile.mkdtemp()))
+    return [
+        {
+            "full_name": person.full_name,
+            "birth_date": person.birth_date.strftime("%d/%m/%Y"),
+            "sex": "Nữ" if person.sex == "F" else "Nam",
+            "address": f"{person.hamlet}, {person.commune}, {person.district}",
+            "citizen_id": person.citizen_id,
+        }
+        for person in truth.people
+    ]
 
 
-def test_same_person_with_noise_is_linked() -> None:
-    left = {**LAN, "address": HOME}
-    right = {"full_name": "NGUYEN THI LAN", "birth_date": 1985, "address": "Ấp 3, X. Phước Thiền"}
-    assert _probability(left, right) >= SETTINGS.match.link_threshold
+def _outcome(population: list[dict], left: dict, right: dict) -> str:
+    """ "link", "review" or "none" for the last two records among the population."""
+    frame = normalized_records([*population, left, right])
+    pairs = match(frame, SETTINGS, NoProgress()).pairs
+    ids = frame["record_id"].tolist()[-2:]
+    found = pairs[(pairs["left"] == ids[0]) & (pairs["right"] == ids[1])]
+    return str(found["outcome"].iloc[0]) if len(found) else "none"
+
+
+LAN_AT_HOME = {**LAN, "address": HOME}
+
+
+@pytest.mark.parametrize(
+    "right",
+    [
+        # Uppercase without diacritics, a year alone and an abbreviated address.
+        {"full_name": "NGUYEN THI LAN", "birth_date": 1985, "address": "Ấp 3, X. Phước Thiền"},
+        # The same ID and date; the name typed with a slip.
+        {**LAN_AT_HOME, "full_name": "Nguyễn Thị Lann", "citizen_id": "075185001234"},
+        # Day and month swapped.
+        {**LAN_AT_HOME, "birth_date": "03/12/1985"},
+        # A baptismal name in front.
+        {**LAN_AT_HOME, "full_name": "Maria Nguyễn Thị Lan"},
+    ],
+)
+def test_same_person_with_noise_is_linked_or_reviewed(population: list, right: dict) -> None:
+    left = {**LAN_AT_HOME, "citizen_id": "075185001234"}
+    assert _outcome(population, left, right) in ("link", "review")
 
 
 @pytest.mark.parametrize(
     "right",
     [
         # Namesake in another commune, same year, another day: a different woman.
-        {**LAN, "birth_date": "28/09/1985", "address": "Ấp 1, xã Long Tân"},
+        {**LAN, "birth_date": "28/09/1985", "address": "Ấp 1, xã Long Tân, huyện Nhơn Trạch"},
         # Twin sister at the same address.
-        {**LAN, "full_name": "Nguyễn Thị Liên", "address": HOME},
+        {**LAN_AT_HOME, "full_name": "Nguyễn Thị Liên"},
         # Mother at the same address, same name, born a generation earlier.
-        {**LAN, "birth_date": "02/01/1960", "address": HOME},
+        {**LAN_AT_HOME, "birth_date": "02/01/1960"},
         # Same name and date but a different citizen ID.
-        {**LAN, "address": HOME, "citizen_id": "075185009999"},
+        {**LAN_AT_HOME, "citizen_id": "075185009999"},
     ],
 )
-def test_hard_negatives_are_not_linked(right: dict) -> None:
-    left = {**LAN, "address": HOME, "citizen_id": "075185001234"}
-    assert _probability(left, right) < SETTINGS.match.review_threshold
+def test_hard_negatives_are_not_linked(population: list, right: dict) -> None:
+    left = {**LAN_AT_HOME, "citizen_id": "075185001234"}
+    assert _outcome(population, left, right) != "link"
 
 
 def test_blocking_finds_pairs_by_each_rule_and_counts_them() -> None:
@@ -126,22 +168,31 @@ def test_blocking_finds_pairs_by_each_rule_and_counts_them() -> None:
             {"full_name": "Trần Văn Hùng", "birth_date": "01/01/1970"},
         ]
     )
-    pairs, counts = candidate_pairs(frame)
-    found = set(pairs.itertuples(index=False, name=None))
+    candidates = candidate_pairs(frame, max_block=100)
+    found = set(zip(candidates.left.tolist(), candidates.right.tolist(), strict=True))
     assert found == {(0, 1), (0, 2)}
-    assert counts["cccd"] == 1
-    assert counts["ho_ten_nam_sinh"] == 1
+    assert candidates.pairs_per_rule["cccd"] == 1
+    assert candidates.pairs_per_rule["ho_ten_nam_sinh"] == 1
 
 
-def test_match_outputs_links_with_vietnamese_evidence() -> None:
+def test_blocks_over_the_cap_are_skipped_and_counted() -> None:
+    frame = normalized_records([{**LAN, "birth_date": 1985} for _ in range(5)])
+    candidates = candidate_pairs(frame, max_block=4)
+    assert candidates.pairs_per_rule["ho_ten_nam_sinh"] == 0
+    assert candidates.records_in_skipped_blocks["ho_ten_nam_sinh"] == 5
+
+
+def test_match_outputs_links_with_vietnamese_evidence_and_contributions(population: list) -> None:
     frame = normalized_records(
         [
-            {**LAN, "address": HOME, "organization": "doan"},
-            {**LAN, "address": HOME, "organization": "phunu"},
+            *population,
+            {**LAN_AT_HOME, "organization": "doan"},
+            {**LAN_AT_HOME, "organization": "phunu"},
         ]
     )
-    result = match(frame, SETTINGS, NoProgress())
-    assert result.pairs["outcome"].tolist() == ["link"]
-    assert result.pairs.loc[0, "evidence"] == (
-        "Trùng họ tên, trùng ngày sinh, cùng xã Phước Thiền, cùng Ấp 3"
-    )
+    pairs = match(frame, SETTINGS, NoProgress()).pairs
+    ids = frame["record_id"].tolist()[-2:]
+    pair = pairs[(pairs["left"] == ids[0]) & (pairs["right"] == ids[1])].iloc[0]
+    assert pair["outcome"] == "link"
+    assert pair["evidence"] == "Trùng họ tên, trùng ngày sinh, cùng xã Phước Thiền, cùng Ấp 3"
+    assert pair["contributions"].startswith("họ tên +")

@@ -162,11 +162,19 @@ def build_records() -> pd.DataFrame:
 def build_pairs() -> pd.DataFrame:
     return pd.DataFrame(
         [
-            ("r02", "r03", 0.97, "link", "Trùng họ tên và năm sinh, cùng huyện", ""),
-            ("r04", "r05", 0.95, "link", "Trùng họ tên và ngày sinh", ""),
-            ("r11", "r12", 0.7, "review", "Trùng họ tên và năm sinh", "G1"),
+            ("r02", "r03", 0.97, "link", "Trùng họ tên và năm sinh, cùng huyện", "họ tên +9,1", ""),
+            ("r04", "r05", 0.95, "link", "Trùng họ tên và ngày sinh", "họ tên +9,1", ""),
+            ("r11", "r12", 0.7, "review", "Trùng họ tên và năm sinh", "ngày sinh +5,6", "G1"),
         ],
-        columns=["left", "right", "probability", "outcome", "evidence", "review_group"],
+        columns=[
+            "left",
+            "right",
+            "probability",
+            "outcome",
+            "evidence",
+            "contributions",
+            "review_group",
+        ],
     )
 
 
@@ -317,7 +325,7 @@ def test_review_workbook_groups_duplicates_with_decision_dropdowns(outputs: Path
         ("G1", "Hội Liên hiệp Phụ nữ", "Bùi Thị Hoa"),
         ("G1", "Hội Nông dân", "Bùi Thị Hoa"),
     ]
-    assert across[3][14:16] == ("Trùng họ tên và năm sinh", 0.7)
+    assert across[3][14:17] == ("Trùng họ tên và năm sinh", "ngày sinh +5,6", 0.7)
     assert across[1][12:14] == ("Có", "Có")
 
     within = _rows(path, review.WITHIN_SHEET)
@@ -325,10 +333,10 @@ def test_review_workbook_groups_duplicates_with_decision_dropdowns(outputs: Path
 
     sheet = workbook[review.ACROSS_SHEET]
     validations = {dv.formula1: str(dv.sqref) for dv in sheet.data_validations.dataValidation}
-    assert validations['"Cùng một người,Khác người,Chưa rõ"'] == "Q2:Q5"
+    assert validations['"Cùng một người,Khác người,Chưa rõ"'] == "R2:R5"
     # Each group may only keep core in an organization it contains.
-    assert validations['"Hội Liên hiệp Phụ nữ,Hội Nông dân"'] == "R2:R5"
-    decision = sheet["Q2"]
+    assert validations['"Hội Liên hiệp Phụ nữ,Hội Nông dân"'] == "S2:S5"
+    decision = sheet["R2"]
     assert decision.protection.locked is False
     assert decision.fill.fgColor.rgb.endswith("FFF2CC")
     assert sheet["A2"].protection.locked is True

@@ -1,8 +1,9 @@
 """cluster: group linked records into persons, and possible matches into review groups.
 
 Links are applied strongest first. A link that would put two different
-citizen IDs into one person is not applied but sent to review, so that one
-wrong link cannot chain unrelated people together.
+citizen IDs, or birth years more than a slip apart, into one person is not
+applied but sent to review, so that one wrong link cannot chain unrelated
+people together.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import pandas as pd
 from pipeline.settings import Settings
 
 CONFLICT_NOTE = "không tự động gộp vì trong nhóm có hai số CCCD/CMND khác nhau"
+BIRTH_CONFLICT_NOTE = "không tự động gộp vì trong nhóm có năm sinh cách nhau quá xa"
+# Birth years of one person's records may differ by a typing slip, not more.
+MAX_BIRTH_YEAR_SPREAD = 1
 
 
 @dataclass(frozen=True)
@@ -29,13 +33,17 @@ def _short_id(prefix: str, members: list[str]) -> str:
 
 
 class _Persons:
-    """Union–find over record ids that remembers each person's citizen IDs."""
+    """Union–find over record ids that remembers each person's IDs and birth years."""
 
-    def __init__(self, record_ids: list[str], citizen_ids: list[str]) -> None:
+    def __init__(self, record_ids: list[str], citizen_ids: list[str], years: list[int]) -> None:
         self.parent = {record_id: record_id for record_id in record_ids}
         self.ids = {
             record_id: ({citizen_id} if citizen_id else set())
             for record_id, citizen_id in zip(record_ids, citizen_ids, strict=True)
+        }
+        self.years = {
+            record_id: (year, year) if year else None
+            for record_id, year in zip(record_ids, years, strict=True)
         }
 
     def find(self, record_id: str) -> str:
@@ -46,23 +54,42 @@ class _Persons:
             self.parent[record_id], record_id = root, self.parent[record_id]
         return root
 
-    def link(self, left: str, right: str) -> bool:
-        """Join the two persons; False (nothing joined) if their IDs conflict."""
+    def conflict(self, left: str, right: str) -> str:
+        """Why the two persons cannot be one ("" when they can)."""
         a, b = self.find(left), self.find(right)
         if a == b:
-            return True
+            return ""
         if self.ids[a] and self.ids[b] and self.ids[a] != self.ids[b]:
-            return False
+            return CONFLICT_NOTE
+        span_a, span_b = self.years[a], self.years[b]
+        if span_a and span_b:
+            spread = max(span_a[1], span_b[1]) - min(span_a[0], span_b[0])
+            if spread > MAX_BIRTH_YEAR_SPREAD:
+                return BIRTH_CONFLICT_NOTE
+        return ""
+
+    def link(self, left: str, right: str) -> None:
+        a, b = self.find(left), self.find(right)
+        if a == b:
+            return
         a, b = min(a, b), max(a, b)
         self.parent[b] = a
         self.ids[a] |= self.ids.pop(b)
-        return True
+        span_a, span_b = self.years[a], self.years.pop(b)
+        if span_a and span_b:
+            self.years[a] = (min(span_a[0], span_b[0]), max(span_a[1], span_b[1]))
+        else:
+            self.years[a] = span_a or span_b
 
 
 def cluster(records: pd.DataFrame, pairs: pd.DataFrame, settings: Settings) -> ClusterResult:
     accepted = records["status"] == "accepted"
     record_ids = records.loc[accepted, "record_id"].tolist()
-    persons = _Persons(record_ids, records.loc[accepted, "citizen_id_norm"].tolist())
+    persons = _Persons(
+        record_ids,
+        records.loc[accepted, "citizen_id_norm"].tolist(),
+        records.loc[accepted, "birth_year"].astype(int).tolist(),
+    )
 
     pairs = pairs.sort_values(
         ["probability", "left", "right"], ascending=[False, True, True], ignore_index=True
@@ -70,9 +97,13 @@ def cluster(records: pd.DataFrame, pairs: pd.DataFrame, settings: Settings) -> C
     outcomes = pairs["outcome"].tolist()
     evidence = pairs["evidence"].tolist()
     for position, (left, right) in enumerate(zip(pairs["left"], pairs["right"], strict=True)):
-        if outcomes[position] == "link" and not persons.link(left, right):
+        if outcomes[position] != "link":
+            continue
+        if reason := persons.conflict(left, right):
             outcomes[position] = "review"
-            evidence[position] = f"{evidence[position]}; {CONFLICT_NOTE}"
+            evidence[position] = f"{evidence[position]}; {reason}"
+        else:
+            persons.link(left, right)
 
     members: dict[str, list[str]] = {}
     for record_id in record_ids:
@@ -82,7 +113,7 @@ def cluster(records: pd.DataFrame, pairs: pd.DataFrame, settings: Settings) -> C
     }
 
     # Review groups: persons joined by review pairs, as connected components.
-    groups = _Persons(sorted(members), [""] * len(members))
+    groups = _Persons(sorted(members), [""] * len(members), [0] * len(members))
     for left, right, outcome in zip(pairs["left"], pairs["right"], outcomes, strict=True):
         if outcome == "review":
             groups.link(persons.find(left), persons.find(right))

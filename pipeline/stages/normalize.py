@@ -10,12 +10,15 @@ name both.
 
 from __future__ import annotations
 
+import functools
 import re
+import tomllib
 from collections import Counter
+from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.settings import Settings
+from pipeline.settings import SCHEMAS_DIR, Settings
 from pipeline.text import clean, display_value, fold
 
 _TOKEN = re.compile(r"[^\W\d_]+|\d+|[^\w\s]")
@@ -155,9 +158,40 @@ def parse_address(text: str) -> tuple[str, str, str]:
     return hamlet, found.get("commune", ""), found.get("district", "")
 
 
-def _name_parts(name_key: str) -> tuple[str, str]:
-    words = name_key.split(" ")
-    return words[0], words[-1]
+_NAME_WORD = re.compile(r"[a-z]+")
+# A syllable ending in "y" after a consonant (or "qu") is spelled with "i" too
+# (Quý/Quí, Mỹ/Mĩ, Lý/Lí); "uy" and "ay" never change.
+_FINAL_Y = re.compile(r"^(qu|[bcdghklmnprstvx]+)y$")
+
+
+@functools.cache
+def _baptismal_names() -> tuple[tuple[str, ...], ...]:
+    """Baptismal names as word tuples, longest first (schemas/names.toml)."""
+    with (SCHEMAS_DIR / "names.toml").open("rb") as handle:
+        names = tomllib.load(handle)["baptismal"]["names"]
+    words = {tuple(_NAME_WORD.findall(fold(name))) for name in names}
+    return tuple(sorted(words, key=lambda w: (-len(w), w)))
+
+
+@dataclass(frozen=True)
+class NameParts:
+    key: str  # folded, baptismal name removed, i/y unified: "nguyen thi qui"
+    surname: str
+    middle: str
+    given: str
+
+
+def name_parts(full_name: str) -> NameParts:
+    words = _NAME_WORD.findall(fold(full_name))
+    for baptismal in _baptismal_names():
+        # Only a name in front, and only when a full Vietnamese name remains.
+        if tuple(words[: len(baptismal)]) == baptismal and len(words) - len(baptismal) >= 2:
+            words = words[len(baptismal) :]
+            break
+    words = [_FINAL_Y.sub(r"\1i", word) for word in words]
+    if not words:
+        return NameParts("", "", "", "")
+    return NameParts(" ".join(words), words[0], " ".join(words[1:-1]), words[-1])
 
 
 def normalize(records: pd.DataFrame, settings: Settings) -> pd.DataFrame:
@@ -165,10 +199,13 @@ def normalize(records: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     out = records.copy()
     names = records["full_name"].map(display_value)
     out["name_display"] = names.map(lambda n: title_case(n) if n else "")
-    out["name_key"] = names.map(fold)
-    parts = out["name_key"].map(_name_parts)
-    out["surname_key"] = parts.map(lambda p: p[0])
-    out["given_key"] = parts.map(lambda p: p[1])
+    # Rosters repeat names: parse each distinct one once.
+    parts_of = {name: name_parts(name) for name in pd.unique(names)}
+    parts = names.map(parts_of)
+    out["name_key"] = parts.map(lambda p: p.key)
+    out["surname_key"] = parts.map(lambda p: p.surname)
+    out["middle_key"] = parts.map(lambda p: p.middle)
+    out["given_key"] = parts.map(lambda p: p.given)
 
     hamlets: list[str] = []
     communes: list[str] = []
@@ -207,6 +244,12 @@ def normalize(records: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     out["hamlet_name"] = hamlets
     out["commune_name"] = communes
     out["district_name"] = districts
+    out["commune_key"] = [fold(name) for name in communes]
+    # "Ấp 3" exists in many communes: a hamlet is only the same within a commune.
+    out["hamlet_key"] = [
+        f"{fold(commune)}|{fold(hamlet)}" if hamlet else ""
+        for commune, hamlet in zip(communes, hamlets, strict=True)
+    ]
     provinces = records["province"].map(display_value)
     out["province_name"] = [
         strip_unit_type(p) if p else settings.default_province for p in provinces

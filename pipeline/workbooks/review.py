@@ -49,6 +49,7 @@ COLUMNS = (
     Column("Nòng cốt", width=9),
     Column("SHTX", width=8),
     Column("Bằng chứng", width=50),
+    Column("Điểm từng trường", width=36),
     Column("Xác suất", Kind.PERCENT, width=9),
     Column("Quyết định", Kind.INPUT, width=16),
     Column("Tổ chức giữ nòng cốt", Kind.INPUT, width=24),
@@ -69,7 +70,8 @@ GUIDE = (
     "- Tổ chức giữ nòng cốt: khi là cùng một người và người đó là nòng cốt ở nhiều tổ chức, "
     "chọn tổ chức sẽ quản lý người đó là nòng cốt.",
     "- Ghi chú, Người rà soát, Ngày rà soát (ngày/tháng/năm): để biết ai đã xác minh, khi nào.",
-    "Cột “Bằng chứng” và “Xác suất” cho biết vì sao các dòng được xếp vào nhóm; "
+    "Cột “Bằng chứng”, “Điểm từng trường” (mỗi trường cộng hay trừ bao nhiêu điểm; "
+    "điểm càng cao càng giống) và “Xác suất” cho biết vì sao các dòng được xếp vào nhóm; "
     "“Tệp”, “Trang tính”, “Dòng” chỉ ra dòng gốc trong danh sách của tổ chức.",
     "Các ô khác được khóa để tránh sửa nhầm (Review → Unprotect Sheet nếu thật sự cần sửa). "
     "Không đổi tên trang, không xóa hoặc chèn cột.",
@@ -147,7 +149,7 @@ def _best_pairs(pairs: pd.DataFrame, group_of: pd.Series) -> pd.DataFrame:
         both.loc[same_group]
         .sort_values(["probability", "other"], ascending=[False, True], kind="stable")
         .drop_duplicates("record")
-        .set_index("record")[["evidence", "probability"]]
+        .set_index("record")[["evidence", "contributions", "probability"]]
     )
 
 
@@ -231,6 +233,7 @@ def _rows(
         yes_no(chosen["is_core"].eq(True)),
         yes_no(chosen["is_regular"].eq(True)),
         shown["evidence"].fillna("").tolist(),
+        shown["contributions"].fillna("").tolist(),
         shown["probability"].tolist(),
         strict=True,
     ):

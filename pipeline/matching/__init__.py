@@ -1,0 +1,1 @@
+"""The matching engine behind the `match` stage: blocking, comparisons, model, evidence."""
