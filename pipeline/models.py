@@ -76,6 +76,15 @@ class Organization:
     name: str
     member_word: str
     aliases: tuple[str, ...]
+    # Membership rules ([organization.rules] in schemas/organizations.toml).
+    # Ages are those reached in the roster's year; None means no limit.
+    min_age: int | None = None
+    max_age: int | None = None
+    sex: str = ""  # "M" or "F" when only that sex can be a member
+    # Youngest age at which someone can have served in the army (veterans).
+    min_service_age: int | None = None
+    # Warning rules this organization does not apply (codes of validate.RULES).
+    disabled_rules: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -162,7 +171,8 @@ NORMALIZE_COLUMNS = (
     "commune_name",  # e.g. "Phước Thiền" (no type word), or ""
     "district_name",  # e.g. "Nhơn Trạch", or ""
     "province_name",
-    "commune_key",  # compares places whether written with old or new names
+    "commune_key",  # the commune since the 2025 reform, whether written old or new
+    "old_commune_key",  # the commune before the reform, when the roster names it
     "hamlet_key",
 )
 

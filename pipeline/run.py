@@ -104,12 +104,12 @@ def run_pipeline(
     with timer.stage("Chuẩn hóa"):
         normalized = normalize(validated.records, settings)
     with timer.stage("So khớp"):
-        matched = match(normalized, settings, progress)
+        matched = match(normalized.records, settings, progress)
     with timer.stage("Gom nhóm"):
-        clustered = cluster(normalized, matched.pairs, settings)
+        clustered = cluster(normalized.records, matched.pairs, settings)
     with timer.stage("Áp dụng quyết định"):
         decided = decide(clustered.records, clustered.pairs, decisions or NoDecisions(), settings)
-    all_problems = problems + loaded.problems + validated.problems
+    all_problems = problems + loaded.problems + validated.problems + normalized.problems
     with timer.stage("Ghi kết quả"):
         outputs = report(
             decided.records, decided.pairs, all_problems, loaded.sheets, settings, output_dir

@@ -37,4 +37,4 @@ def raw_records(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def normalized_records(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Records through validate and normalize, as `match` receives them."""
-    return normalize(validate(raw_records(rows), SETTINGS).records, SETTINGS)
+    return normalize(validate(raw_records(rows), SETTINGS).records, SETTINGS).records

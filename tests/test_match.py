@@ -65,12 +65,21 @@ CASES = [
         "commune",
         "same",
     ),
+    # Phước Thiền and Long Tân were merged into Xã Nhơn Trạch in 2025: near, not same.
     (
         {**LAN, "address": HOME},
         {**LAN, "address": "Ấp 1, xã Long Tân, huyện Nhơn Trạch"},
         "commune",
+        "merged",
+    ),
+    (
+        {**LAN, "address": HOME},
+        {**LAN, "address": "Ấp 1, xã An Phước, huyện Long Thành"},
+        "commune",
         "different",
     ),
+    # A post-reform roster names the new commune: the same place as the old one.
+    ({**LAN, "address": HOME}, {**LAN, "address": "Ấp 3, xã Nhơn Trạch"}, "commune", "same"),
     # An ID typed as a number lost its leading zero; it is still the same ID.
     (
         {**LAN, "citizen_id": "075185001234"},

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.stages.normalize import parse_address, strip_unit_type
-from tests.record_builders import normalized_records
+from pipeline.stages.normalize import normalize, parse_address, strip_unit_type
+from pipeline.stages.validate import validate
+from tests.record_builders import SETTINGS, normalized_records, raw_records
 
 
 @pytest.mark.parametrize(
@@ -76,3 +77,40 @@ def test_name_keys() -> None:
     row = frame.iloc[0]
     assert (row["name_display"], row["name_key"]) == ("Đỗ Thị Hoa", "do thi hoa")
     assert (row["surname_key"], row["given_key"]) == ("do", "hoa")
+
+
+def test_communes_are_placed_in_the_administrative_units_dataset() -> None:
+    frame = normalized_records(
+        [
+            # An old commune, named without its type word or district.
+            {"full_name": "A", "birth_date": 1980, "address": "Ấp 2, Phước Thiền"},
+            # The commune it became in 2025, as a post-reform roster writes it.
+            {"full_name": "B", "birth_date": 1980, "address": "Ấp 2, xã Nhơn Trạch"},
+        ]
+    )
+    assert frame["commune_name"].tolist() == ["Phước Thiền", "Nhơn Trạch"]
+    # The new commune is placed in the district most of its parts came from.
+    assert frame["district_name"].tolist() == ["Nhơn Trạch", "Nhơn Trạch"]
+    assert frame["commune_key"].iloc[0] == frame["commune_key"].iloc[1]
+    assert frame["old_commune_key"].iloc[1] == ""
+
+
+def test_a_split_or_unknown_commune_is_reported_not_guessed() -> None:
+    records = validate(
+        raw_records(
+            [
+                # Xuân Tâm was split between two new communes in 2025.
+                {"full_name": "A", "birth_date": 1980, "address": "xã Xuân Tâm, huyện Xuân Lộc"},
+                {"full_name": "B", "birth_date": 1980, "address": "xã Xuân Tâm, huyện Xuân Lộc"},
+                {"full_name": "C", "birth_date": 1980, "address": "xã Không Có Thật"},
+            ]
+        ),
+        SETTINGS,
+    ).records
+    result = normalize(records, SETTINGS)
+    notes = {(p.row, p.rule): p.message for p in result.problems}
+    assert set(notes) == {(5, "ADDRESS_UNPLACED"), (7, "ADDRESS_UNPLACED")}
+    assert "2 dòng" in notes[(5, "ADDRESS_UNPLACED")]
+    assert "Xuân Tâm" in notes[(5, "ADDRESS_UNPLACED")]
+    # Unplaced communes still compare by their written name.
+    assert result.records["commune_key"].iloc[0] == result.records["commune_key"].iloc[1] != ""

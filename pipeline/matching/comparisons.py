@@ -33,7 +33,8 @@ FIELD_LEVELS: dict[str, tuple[str, ...]] = {
         "missing",
     ),
     "citizen_id": ("same", "one_digit", "different", "missing"),
-    "commune": ("same", "different", "missing"),
+    # "merged": two old communes that the 2025 reform made one.
+    "commune": ("same", "merged", "different", "missing"),
     "hamlet": ("same", "different", "missing"),
     "sex": ("same", "different", "missing"),
 }
@@ -69,6 +70,7 @@ class RecordArrays:
     citizen_id: np.ndarray  # object array of str
     citizen_id_code: np.ndarray
     commune_code: np.ndarray
+    old_commune_code: np.ndarray
     hamlet_code: np.ndarray
     sex_code: np.ndarray
 
@@ -93,6 +95,7 @@ class RecordArrays:
             citizen_id=records["citizen_id_norm"].to_numpy(dtype=object),
             citizen_id_code=_codes(records["citizen_id_norm"]),
             commune_code=_codes(records["commune_key"]),
+            old_commune_code=_codes(records["old_commune_key"]),
             hamlet_code=_codes(records["hamlet_key"]),
             sex_code=_codes(records["sex_code"]),
         )
@@ -224,13 +227,29 @@ def _compare_codes(codes: np.ndarray, field: str, left: np.ndarray, right: np.nd
     return levels.astype(np.int8)
 
 
+def compare_communes(a: RecordArrays, left: np.ndarray, right: np.ndarray) -> Levels:
+    new_l, new_r = a.commune_code[left], a.commune_code[right]
+    old_l, old_r = a.old_commune_code[left], a.old_commune_code[right]
+    both_old = (old_l >= 0) & (old_r >= 0)
+    same_new = new_l == new_r
+    return _select(
+        "commune",
+        [
+            (MISSING, (new_l < 0) | (new_r < 0)),
+            ("same", (both_old & (old_l == old_r)) | (~both_old & same_new)),
+            ("merged", both_old & same_new),
+        ],
+        "different",
+    )
+
+
 def compare_all(a: RecordArrays, left: np.ndarray, right: np.ndarray) -> dict[str, Levels]:
     """Level of every field for each pair (left[k], right[k])."""
     return {
         "name": compare_names(a, left, right),
         "birth": compare_births(a, left, right),
         "citizen_id": compare_citizen_ids(a, left, right),
-        "commune": _compare_codes(a.commune_code, "commune", left, right),
+        "commune": compare_communes(a, left, right),
         "hamlet": _compare_codes(a.hamlet_code, "hamlet", left, right),
         "sex": _compare_codes(a.sex_code, "sex", left, right),
     }

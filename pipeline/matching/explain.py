@@ -39,7 +39,11 @@ _PHRASES: dict[str, dict[str, str]] = {
         "one_digit": "số CCCD/CMND lệch một chữ số",
         "different": "khác số CCCD/CMND",
     },
-    "commune": {"same": "cùng xã {left}", "different": "khác xã ({left} / {right})"},
+    "commune": {
+        "same": "cùng xã {left}",
+        "merged": "hai xã cũ nay đã nhập làm một ({left} / {right})",
+        "different": "khác xã ({left} / {right})",
+    },
     "hamlet": {"same": "cùng {left}", "different": "khác ấp ({left} / {right})"},
     "sex": {"different": "khác giới tính"},
 }

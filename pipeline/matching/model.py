@@ -39,7 +39,7 @@ EXPERT_M: dict[str, dict[str, float]] = {
         "far": 0.01,
     },
     "citizen_id": {"same": 0.97, "one_digit": 0.025, "different": 0.005},
-    "commune": {"same": 0.90, "different": 0.10},
+    "commune": {"same": 0.88, "merged": 0.02, "different": 0.10},
     "hamlet": {"same": 0.85, "different": 0.15},
     "sex": {"same": 0.98, "different": 0.02},
 }

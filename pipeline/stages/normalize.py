@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pipeline.admin_units import AdminUnits, AdminUnitsError, Placement, short_name
+from pipeline.models import Problem, Severity
 from pipeline.settings import SCHEMAS_DIR, Settings
 from pipeline.text import clean, display_value, fold
 
@@ -194,12 +196,76 @@ def name_parts(full_name: str) -> NameParts:
     return NameParts(" ".join(words), words[0], " ".join(words[1:-1]), words[-1])
 
 
-def normalize(records: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """The records with NORMALIZE_COLUMNS added."""
+@dataclass(frozen=True)
+class NormalizeResult:
+    records: pd.DataFrame
+    problems: list[Problem]
+
+
+class _Places:
+    """Placement of written (commune, district, province) names in the dataset."""
+
+    def __init__(self) -> None:
+        self._units: dict[str, AdminUnits | None] = {}
+        self._placed: dict[tuple[str, str, str], Placement | None] = {}
+
+    def units(self, province: str) -> AdminUnits | None:
+        if province not in self._units:
+            try:
+                self._units[province] = AdminUnits.for_province(province)
+            except AdminUnitsError:
+                self._units[province] = None
+        return self._units[province]
+
+    def place(self, commune: str, district: str, province: str) -> Placement | None:
+        key = (commune, district, province)
+        if key not in self._placed:
+            units = self.units(province)
+            self._placed[key] = (
+                units.place(commune, district, province) if units and commune else None
+            )
+        return self._placed[key]
+
+
+def _placement_problems(records: pd.DataFrame, placements: list[Placement | None]) -> list[Problem]:
+    """One note per sheet and reason a commune could not be placed with certainty."""
+    # (file, sheet, note) -> [first row, rows, organization]
+    unplaced: dict[tuple[str, str, str], list] = {}
+    for placement, source_file, sheet, row, organization in zip(
+        placements,
+        records["source_file"],
+        records["sheet"],
+        records["row"],
+        records["organization"],
+        strict=True,
+    ):
+        if placement is not None and placement.status not in ("old", "new"):
+            entry = unplaced.setdefault(
+                (source_file, sheet, placement.note), [int(row), 0, organization]
+            )
+            entry[1] += 1
+    return [
+        Problem(
+            source_file=source_file,
+            sheet=sheet,
+            row=row,
+            column="commune",
+            value="",
+            rule="ADDRESS_UNPLACED",
+            message=f"{note} ({count} dòng, dòng đầu tiên là dòng {row}).",
+            severity=Severity.NOTE,
+            organization=organization,
+        )
+        for (source_file, sheet, note), (row, count, organization) in sorted(unplaced.items())
+    ]
+
+
+def normalize(records: pd.DataFrame, settings: Settings) -> NormalizeResult:
+    """The records with NORMALIZE_COLUMNS added, and notes on unplaced communes."""
     out = records.copy()
     names = records["full_name"].map(display_value)
     out["name_display"] = names.map(lambda n: title_case(n) if n else "")
-    # Rosters repeat names: parse each distinct one once.
+    # Rosters repeat names and addresses: parse each distinct one once.
     parts_of = {name: name_parts(name) for name in pd.unique(names)}
     parts = names.map(parts_of)
     out["name_key"] = parts.map(lambda p: p.key)
@@ -207,25 +273,38 @@ def normalize(records: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     out["middle_key"] = parts.map(lambda p: p.middle)
     out["given_key"] = parts.map(lambda p: p.given)
 
+    addresses = records["address"].map(display_value)
+    parsed_of = {address: parse_address(address) for address in pd.unique(addresses)}
     hamlets: list[str] = []
     communes: list[str] = []
     districts: list[str] = []
     for address, hamlet, commune, district in zip(
-        records["address"].map(display_value),
+        addresses,
         records["hamlet"].map(display_value),
         records["commune"].map(display_value),
         records["district"].map(display_value),
         strict=True,
     ):
-        parsed = parse_address(address)
+        parsed = parsed_of[address]
         hamlets.append((parse_address(hamlet)[0] or f"Ấp {hamlet}") if hamlet else parsed[0])
         communes.append(strip_unit_type(commune) if commune else parsed[1])
         districts.append(strip_unit_type(district) if district else parsed[2])
+    provinces = [
+        strip_unit_type(p) if p else settings.default_province
+        for p in records["province"].map(display_value)
+    ]
 
+    places = _Places()
     known_communes = {fold(c): c for c in sorted(set(communes)) if c}
     for position, (commune, sheet) in enumerate(zip(communes, records["sheet"], strict=True)):
-        if not commune and fold(str(sheet)) in known_communes:
-            communes[position] = known_communes[fold(str(sheet))]
+        if commune:
+            continue
+        sheet_name = strip_unit_type(str(sheet))
+        placed = places.place(sheet_name, "", provinces[position])
+        if placed is not None and placed.status in ("old", "new"):
+            communes[position] = sheet_name
+        elif fold(sheet_name) in known_communes:
+            communes[position] = known_communes[fold(sheet_name)]
 
     district_votes: dict[str, Counter[str]] = {}
     for commune, district in zip(communes, districts, strict=True):
@@ -241,17 +320,33 @@ def normalize(records: pd.DataFrame, settings: Settings) -> pd.DataFrame:
         spelling = _preferred_spellings(units)
         units[:] = [spelling[fold(name)] if name else "" for name in units]
 
+    placements = [
+        places.place(commune, district, province)
+        for commune, district, province in zip(communes, districts, provinces, strict=True)
+    ]
+    commune_keys, old_commune_keys = [], []
+    for position, placement in enumerate(placements):
+        if placement is not None and placement.status in ("old", "new"):
+            communes[position] = short_name(placement.old_commune or placement.new_commune)
+        if placement is not None and placement.old_district:
+            districts[position] = short_name(placement.old_district)
+        matched = placement.match_key if placement is not None else ""
+        commune_keys.append(matched or fold(communes[position]))
+        old_commune_keys.append(
+            f"{fold(placement.old_district)}|{fold(placement.old_commune)}"
+            if placement is not None and placement.old_commune
+            else ""
+        )
+
     out["hamlet_name"] = hamlets
     out["commune_name"] = communes
     out["district_name"] = districts
-    out["commune_key"] = [fold(name) for name in communes]
+    out["province_name"] = provinces
+    out["commune_key"] = commune_keys
+    out["old_commune_key"] = old_commune_keys
     # "Ấp 3" exists in many communes: a hamlet is only the same within a commune.
     out["hamlet_key"] = [
-        f"{fold(commune)}|{fold(hamlet)}" if hamlet else ""
-        for commune, hamlet in zip(communes, hamlets, strict=True)
+        f"{commune_key}|{fold(hamlet)}" if hamlet else ""
+        for commune_key, hamlet in zip(commune_keys, hamlets, strict=True)
     ]
-    provinces = records["province"].map(display_value)
-    out["province_name"] = [
-        strip_unit_type(p) if p else settings.default_province for p in provinces
-    ]
-    return out
+    return NormalizeResult(records=out, problems=_placement_problems(records, placements))
