@@ -146,7 +146,8 @@ class MatchResult:
 # above the header, joined by " | ").
 LOAD_COLUMNS = ("source_values", "core_column_present", "sheet_title")
 
-# Columns added by `validate`: whether the row can be used, and typed values.
+# Columns added by `validate`: whether the row can be used, and typed values
+# (schemas/member.py's MemberSchema describes the canonical record they come from).
 VALIDATE_COLUMNS = (
     "status",  # "accepted" or "rejected"
     "reason",  # Vietnamese reason for rejection, "" when accepted
@@ -154,7 +155,11 @@ VALIDATE_COLUMNS = (
     "birth_year",  # int, 0 when unknown
     "birth_iso",  # "YYYY-MM-DD", "YYYY" (year only) or ""
     "birth_precision",  # "day", "year" or ""
-    "citizen_id_norm",  # 12-digit CCCD or 9-digit CMND, digits only, or ""
+    "citizen_id_norm",  # 12-digit CCCD or 9-digit CMND, digits only, or "" (also when malformed)
+    "citizen_id_province",  # province whose code starts the CCCD, e.g. "Đồng Nai", or ""
+    "phone_norm",  # Vietnamese phone number, digits only ("0912345678"), or ""
+    "join_iso",  # date of joining the organization, like birth_iso
+    "roster_year",  # int: the year ages are counted in (the title's year, else configured)
     "is_core",  # bool
     "is_regular",  # bool
     "is_away",  # bool

@@ -355,16 +355,20 @@ def test_problems_workbook_has_a_summary_and_a_sheet_per_organization(outputs: P
     ]
     phunu = _rows(path, "Hội Liên hiệp Phụ nữ")
     assert phunu == [
-        ("Tệp", "Trang tính", "Dòng", "Cột", "Giá trị", "Mức độ", "Quy tắc", "Nội dung"),
-        ("phunu.xlsx", "Ấp 1", "7", "Họ và tên", None, "Loại bỏ", "name_missing",
-         "Thiếu họ và tên. Bổ sung họ và tên cho dòng này."),
+        ("Tệp", "Trang tính", "Dòng", "Cột", "Cột Excel", "Giá trị", "Mức độ", "Quy tắc",
+         "Nội dung", "Cách khắc phục", "Mã quy tắc"),
+        ("phunu.xlsx", "Ấp 1", "7", "Họ và tên", "B", None, "Loại bỏ", "Thiếu họ và tên",
+         "Thiếu họ và tên. Bổ sung họ và tên cho dòng này.",
+         "Bổ sung họ và tên; nếu dòng này không phải một người trong danh sách, hãy xóa dòng.",
+         "name_missing"),
     ]  # fmt: skip
     for sheet in workbook.worksheets[1:]:
         assert all(
             c.data_type == "s" for row in sheet.iter_rows() for c in row if c.value is not None
         )
-    assert _rows(path, "Tệp không đọc được")[1][:6] == (
+    assert _rows(path, "Tệp không đọc được")[1][:7] == (
         "hong.xlsx",
+        None,
         None,
         None,
         None,

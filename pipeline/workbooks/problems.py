@@ -2,6 +2,10 @@
 
 Each organization gets its own sheet so it can be sent just its part; problems
 that belong to no organization (an unreadable file) have a sheet of their own.
+Every line leads to one cell of the original workbook: file, sheet, Excel row,
+the column's header as the organization wrote it and its Excel letter. The
+rule is named in plain words with what to do about it (pipeline.stages.validate
+.RULES); its code stays in the last column for whoever maintains the rules.
 Problem cells are written as text: they show values exactly as found.
 """
 
@@ -11,10 +15,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
+from xlsxwriter.utility import xl_col_to_name
 
 from pipeline.indicators import organization_order
 from pipeline.models import Problem, Severity, SheetAccount
 from pipeline.settings import Settings
+from pipeline.stages.validate import RULE_ORDER, rule_for
 from pipeline.text import header_key
 from pipeline.workbooks.display import organization_names
 from pipeline.workbooks.style import Book, Cell, Column, Kind, open_book
@@ -22,6 +28,8 @@ from pipeline.workbooks.style import Book, Cell, Column, Kind, open_book
 FILE_NAME = "Lỗi dữ liệu.xlsx"
 SUMMARY_SHEET = "Tổng hợp"
 NO_ORGANIZATION_SHEET = "Tệp không đọc được"
+RULES_HEADING = "Số vấn đề theo tổ chức và quy tắc"
+ACCOUNTING_HEADING = "Số dòng theo tệp và trang tính"
 
 SEVERITY_LABELS = {
     Severity.BLOCKING: "Loại bỏ",
@@ -30,7 +38,7 @@ SEVERITY_LABELS = {
     Severity.FILE: "Tệp bị bỏ qua",
     Severity.NOTE: "Ghi chú",
 }
-# Field names stand in for a column when the roster's own header is unknown.
+# Field names stand in for a column when the roster has no such column.
 FIELD_LABELS = {
     "full_name": "Họ và tên",
     "sex": "Giới tính",
@@ -53,23 +61,36 @@ FIELD_LABELS = {
     "religion": "Tôn giáo",
     "note": "Ghi chú",
 }
+# Where a field's value comes from when the roster has no column for it: the
+# birth date (and so the sex) from the "Nam"/"Nữ" columns, the name from two
+# columns, the address from its parts.
+FIELD_FALLBACKS = {
+    "birth_date": ("birth_date_male", "birth_date_female"),
+    "sex": ("birth_date_male", "birth_date_female"),
+    "full_name": ("surname_middle", "given_name"),
+    "address": ("house_number", "hamlet", "commune", "district"),
+}
 
 PROBLEM_COLUMNS = (
     Column("Tệp"),
     Column("Trang tính"),
-    Column("Dòng", width=8),
+    Column("Dòng", width=7),
     Column("Cột"),
+    Column("Cột Excel", width=8),
     Column("Giá trị", width=30),
-    Column("Mức độ", width=22),
-    Column("Quy tắc"),
+    Column("Mức độ", width=14),
+    Column("Quy tắc", width=30),
     Column("Nội dung", width=60),
+    Column("Cách khắc phục", width=50),
+    Column("Mã quy tắc"),
 )
 RULE_COLUMNS = (
     Column("Tổ chức"),
-    Column("Mức độ", width=22),
-    Column("Quy tắc"),
-    Column("Nội dung", width=60),
+    Column("Mức độ", width=14),
+    Column("Quy tắc", width=34),
+    Column("Mã quy tắc"),
     Column("Số lượng", Kind.INTEGER, width=10),
+    Column("Cách khắc phục", width=60),
 )
 SHEET_COLUMNS = (
     Column("Tệp"),
@@ -106,17 +127,17 @@ def write_problems(
 
     with open_book(target, "Lỗi dữ liệu") as book:
         _write_summary(book, records, ordered, sheets, codes, names)
-        labels = _column_labels(sheets, settings)
+        locator = _Locator(sheets, settings)
         for code in codes:
             book.table_sheet(
                 names.get(code, code),
                 PROBLEM_COLUMNS,
-                _problem_rows(by_organization.get(code, []), labels),
+                _problem_rows(by_organization.get(code, []), locator),
             )
         book.table_sheet(
             NO_ORGANIZATION_SHEET,
             PROBLEM_COLUMNS,
-            _problem_rows(by_organization.get(None, []), labels),
+            _problem_rows(by_organization.get(None, []), locator),
         )
 
 
@@ -129,10 +150,10 @@ def _write_summary(
     names: dict[str, str],
 ) -> None:
     summary = book.sheet(SUMMARY_SHEET)
-    summary.heading("Số vấn đề theo tổ chức và quy tắc")
+    summary.heading(RULES_HEADING)
     summary.table(RULE_COLUMNS, _rule_rows(problems, codes, names))
     summary.skip_row()
-    summary.heading("Số dòng theo tệp và trang tính")
+    summary.heading(ACCOUNTING_HEADING)
     counted = records.groupby(["source_file", "sheet", "status"]).size().to_dict()
     rows: list[list[Cell]] = [
         [
@@ -154,60 +175,102 @@ def _rule_rows(
     problems: list[Problem], codes: list[str], names: dict[str, str]
 ) -> Iterator[list[Cell]]:
     counts: dict[tuple[str | None, Severity, str], int] = {}
-    messages: dict[tuple[str | None, Severity, str], str] = {}
     for problem in problems:
         org = problem.organization if problem.organization in codes else None
         key = (org, problem.severity, problem.rule)
         counts[key] = counts.get(key, 0) + 1
-        messages.setdefault(key, problem.message)
     org_rank = {code: index for index, code in enumerate(codes)}
     severity_rank = {severity: index for index, severity in enumerate(SEVERITY_LABELS)}
-    for key in sorted(
-        counts, key=lambda k: (org_rank.get(k[0] or "", len(codes)), severity_rank[k[1]], k[2])
+    for org, severity, code in sorted(
+        counts,
+        key=lambda k: (
+            org_rank.get(k[0] or "", len(codes)),
+            severity_rank[k[1]],
+            RULE_ORDER.get(k[2], len(RULE_ORDER)),
+            k[2],
+        ),
     ):
-        org, severity, rule = key
+        rule = rule_for(code)
         yield [
             names.get(org, org) if org else NO_ORGANIZATION_SHEET,
             SEVERITY_LABELS[severity],
-            rule,
-            messages[key],
-            counts[key],
+            rule.title,
+            code,
+            counts[(org, severity, code)],
+            rule.fix,
         ]
 
 
-def _column_labels(
-    sheets: Sequence[SheetAccount], settings: Settings
-) -> dict[tuple[str, str, str], str]:
-    """(file, sheet, field) -> the header the roster uses for that field, so a
-    problem points at the column as the organization named it."""
-    field_of: dict[str, str] = {}
-    for field, synonyms in settings.header_synonyms.items():
-        for synonym in synonyms:
-            field_of.setdefault(synonym, field)
-    labels: dict[tuple[str, str, str], str] = {}
-    for sheet in sheets:
-        for header in sheet.columns:
-            matched = field_of.get(header_key(header))
-            if matched:
-                labels.setdefault((sheet.source_file, sheet.sheet, matched), header)
-    return labels
+Place = tuple[str, str]  # (header as the organization wrote it, Excel column letter)
 
 
-def _problem_rows(
-    problems: list[Problem], labels: dict[tuple[str, str, str], str]
-) -> Iterator[list[Cell]]:
+class _Locator:
+    """Finds the column a problem points at in its sheet.
+
+    Validation problems name a field ("birth_date"); the loader's name a
+    header as written. The sheet's field columns come from the loader when it
+    gives them, else from matching its headers against the synonyms.
+    """
+
+    def __init__(self, sheets: Sequence[SheetAccount], settings: Settings) -> None:
+        field_of: dict[str, str] = {}
+        for name, synonyms in settings.header_synonyms.items():
+            for synonym in synonyms:
+                field_of.setdefault(synonym, name)
+        self._fields: dict[tuple[str, str], dict[str, Place]] = {}
+        self._headers: dict[tuple[str, str], dict[str, str]] = {}
+        for sheet in sheets:
+            key = (sheet.source_file, sheet.sheet)
+            headers = self._headers[key] = {}
+            for j, header in enumerate(sheet.columns):
+                if header:
+                    headers.setdefault(header, xl_col_to_name(j))
+            fields = self._fields[key] = {}
+            for name, header, letter in sheet.field_columns or _matched(sheet, field_of):
+                fields.setdefault(name, (header, letter))
+
+    def locate(self, problem: Problem) -> Place:
+        if not problem.column:
+            return "", ""
+        key = (problem.source_file, problem.sheet)
+        fields = self._fields.get(key, {})
+        if problem.column in fields:
+            return fields[problem.column]
+        found = [fields[name] for name in FIELD_FALLBACKS.get(problem.column, ()) if name in fields]
+        if found:
+            return "; ".join(h for h, _ in found), "; ".join(letter for _, letter in found)
+        letter = self._headers.get(key, {}).get(problem.column)
+        if letter is not None:
+            return problem.column, letter
+        return FIELD_LABELS.get(problem.column, problem.column), ""
+
+
+def _matched(sheet: SheetAccount, field_of: dict[str, str]) -> Iterator[tuple[str, str, str]]:
+    """(field, header, letter) of the sheet's headers that name a field. A
+    two-row header reads "Ngày sinh / Nam"; its lower label is the specific one."""
+    for j, header in enumerate(sheet.columns):
+        labels = header.split(" / ")
+        for label in (*reversed(labels), header):
+            name = field_of.get(header_key(label))
+            if name is not None:
+                yield name, header, xl_col_to_name(j)
+                break
+
+
+def _problem_rows(problems: list[Problem], locator: _Locator) -> Iterator[list[Cell]]:
     for problem in problems:
-        column = labels.get(
-            (problem.source_file, problem.sheet, problem.column),
-            FIELD_LABELS.get(problem.column, problem.column),
-        )
+        header, letter = locator.locate(problem)
+        rule = rule_for(problem.rule)
         yield [
             problem.source_file,
             problem.sheet,
             "" if problem.row is None else str(problem.row),
-            column,
+            header,
+            letter,
             problem.value,
             SEVERITY_LABELS[problem.severity],
-            problem.rule,
+            rule.title,
             problem.message,
+            rule.fix,
+            problem.rule,
         ]
