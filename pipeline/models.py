@@ -186,3 +186,13 @@ CLUSTER_COLUMNS = (
     "person_id",  # shared by records treated as one person; "" when rejected
     "review_group",  # group awaiting review, or ""
 )
+
+# Columns added by `decide`, after reviewers' decisions are applied.
+DECIDE_COLUMNS = (
+    # Organization code that keeps the person as core by a reviewer's decision;
+    # "" when no decision names one (the person may still be core in several).
+    "core_kept_by",
+    # "" (nothing to review), "pending", "decided" or "needs_rereview" (an
+    # earlier decision whose records changed or disappeared).
+    "review_state",
+)
