@@ -7,6 +7,7 @@ NFKD alone would delete the letter instead of mapping it.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import unicodedata
 
@@ -19,6 +20,8 @@ def clean(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
+# Rosters repeat the same communes, hamlets, names and marks over and over.
+@functools.lru_cache(maxsize=1 << 18)
 def fold(text: str) -> str:
     """Lower-case, diacritic-free, single-spaced form used for comparisons."""
     decomposed = unicodedata.normalize("NFD", text.translate(_D_LETTERS))

@@ -69,6 +69,7 @@ class RecordArrays:
     birth_day: np.ndarray
     citizen_id: np.ndarray  # object array of str
     citizen_id_code: np.ndarray
+    citizen_id_length: np.ndarray
     commune_code: np.ndarray
     old_commune_code: np.ndarray
     hamlet_code: np.ndarray
@@ -94,6 +95,7 @@ class RecordArrays:
             birth_day=day.fillna(0).to_numpy(dtype=np.int64),
             citizen_id=records["citizen_id_norm"].to_numpy(dtype=object),
             citizen_id_code=_codes(records["citizen_id_norm"]),
+            citizen_id_length=records["citizen_id_norm"].str.len().to_numpy(dtype=np.int64),
             commune_code=_codes(records["commune_key"]),
             old_commune_code=_codes(records["old_commune_key"]),
             hamlet_code=_codes(records["hamlet_key"]),
@@ -191,29 +193,26 @@ def compare_births(a: RecordArrays, left: np.ndarray, right: np.ndarray) -> Leve
     )
 
 
-def _hamming_one(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """IDs of equal length that differ in exactly one character."""
-    result = np.zeros(len(x), dtype=bool)
-    lengths = np.fromiter((len(v) for v in x), dtype=np.int64, count=len(x))
-    same_length = lengths == np.fromiter((len(v) for v in y), dtype=np.int64, count=len(y))
-    for length in np.unique(lengths[same_length & (lengths > 0)]):
-        rows = same_length & (lengths == length)
-        xs = np.frombuffer("".join(x[rows]).encode("ascii"), dtype=np.uint8)
-        ys = np.frombuffer("".join(y[rows]).encode("ascii"), dtype=np.uint8)
-        differences = (xs != ys).reshape(-1, int(length)).sum(axis=1)
-        result[rows] = differences == 1
-    return result
+def _differ_in_one_digit(x: np.ndarray, y: np.ndarray, length: int) -> np.ndarray:
+    """IDs of one length that differ in exactly one character."""
+    xs = np.frombuffer("".join(x).encode("ascii"), dtype=np.uint8).reshape(-1, length)
+    ys = np.frombuffer("".join(y).encode("ascii"), dtype=np.uint8).reshape(-1, length)
+    return (xs != ys).sum(axis=1) == 1
 
 
 def compare_citizen_ids(a: RecordArrays, left: np.ndarray, right: np.ndarray) -> Levels:
     code_l, code_r = a.citizen_id_code[left], a.citizen_id_code[right]
-    ids_l, ids_r = a.citizen_id[left], a.citizen_id[right]
-    lengths_l = np.fromiter((len(v) for v in ids_l), dtype=np.int64, count=len(ids_l))
-    lengths_r = np.fromiter((len(v) for v in ids_r), dtype=np.int64, count=len(ids_r))
+    length_l, length_r = a.citizen_id_length[left], a.citizen_id_length[right]
     # A 9-digit CMND and a 12-digit CCCD of one person share nothing.
-    missing = (code_l < 0) | (code_r < 0) | (lengths_l != lengths_r)
+    missing = (code_l < 0) | (code_r < 0) | (length_l != length_r)
     same = code_l == code_r
-    one_digit = ~same & ~missing & _hamming_one(ids_l, ids_r)
+    one_digit = np.zeros(len(left), dtype=bool)
+    unequal = ~same & ~missing
+    for length in np.unique(length_l[unequal]):
+        rows = unequal & (length_l == length)
+        one_digit[rows] = _differ_in_one_digit(
+            a.citizen_id[left[rows]], a.citizen_id[right[rows]], int(length)
+        )
     return _select(
         "citizen_id", [(MISSING, missing), ("same", same), ("one_digit", one_digit)], "different"
     )

@@ -101,64 +101,204 @@ def _expert_m(field: str) -> np.ndarray:
     return np.array([EXPERT_M[field].get(level, 1.0) for level in FIELD_LEVELS[field]])
 
 
-def estimate_m(
-    levels: dict[str, Levels],
+# EM sessions: each trains on the pairs one blocking rule produced, and
+# estimates only fields that rule leaves free to vary and that the pairs it
+# yields can tell about. Pairs sharing a citizen ID are nearly all one person:
+# they teach how one person's records differ in name, birth date and address.
+# Pairs sharing a birth date and commune, or a name and birth year, teach how
+# often one person's IDs disagree. Estimating name or address weights from
+# them instead would count twins, neighbours born the same day and namesakes
+# as matches, and teach the model that a different name is common between one
+# person's records.
+@dataclass(frozen=True)
+class Session:
+    rule: str  # the blocking rule whose pairs the session trains on
+    evidence: frozenset[str]  # fields that tell matches apart in those pairs
+    estimated: frozenset[str]  # fields whose m the session learns (the rest stay fixed)
+
+
+# In order: later sessions use what earlier ones learned.
+TRAINING_SESSIONS = (
+    Session(
+        "cccd",
+        evidence=frozenset({"name", "birth", "commune", "hamlet", "sex"}),
+        estimated=frozenset({"name", "birth", "commune", "hamlet", "sex"}),
+    ),
+    Session(
+        "ngay_sinh_xa",
+        evidence=frozenset({"name", "hamlet", "sex", "citizen_id"}),
+        estimated=frozenset({"citizen_id"}),
+    ),
+    Session(
+        "ho_ten_nam_sinh",
+        evidence=frozenset({"commune", "hamlet", "sex", "citizen_id"}),
+        estimated=frozenset({"citizen_id"}),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    """Distinct comparison patterns (one column per field) and how many pairs have each."""
+
+    values: np.ndarray
+    counts: np.ndarray
+
+    @classmethod
+    def of(cls, levels: dict[str, Levels], mask: np.ndarray | None = None) -> _Patterns:
+        # One integer per pattern (mixed radix): a 1-d unique is far faster
+        # than a unique over rows of a matrix.
+        radices = [len(names) for names in FIELD_LEVELS.values()]
+        code = np.zeros(len(next(iter(levels.values()))), dtype=np.int64)
+        for field, radix in zip(FIELD_LEVELS, radices, strict=True):
+            code = code * radix + levels[field]
+        if mask is not None:
+            code = code[mask]
+        unique, counts = np.unique(code, return_counts=True)
+        values = np.zeros((len(unique), len(radices)), dtype=np.int64)
+        remainder = unique
+        for column in range(len(radices) - 1, -1, -1):
+            values[:, column] = remainder % radices[column]
+            remainder = remainder // radices[column]
+        return cls(values, counts.astype(float))
+
+    def log_likelihood(self, probabilities: dict[str, np.ndarray], fields: list[str]) -> np.ndarray:
+        columns = list(FIELD_LEVELS)
+        total = np.zeros(len(self.counts))
+        for field in fields:
+            total += np.log(probabilities[field][self.values[:, columns.index(field)]])
+        return total
+
+
+def _posterior(
+    patterns: _Patterns,
+    m: dict[str, np.ndarray],
+    u: dict[str, np.ndarray],
+    share: float,
+    fields: list[str],
+) -> np.ndarray:
+    log_match = np.log(share) + patterns.log_likelihood(m, fields)
+    log_non_match = np.log(1 - share) + patterns.log_likelihood(u, fields)
+    return 1.0 / (1.0 + np.exp(np.clip(log_non_match - log_match, -700, 700)))
+
+
+def _em_session(
+    patterns: _Patterns,
+    session: Session,
+    m_start: dict[str, np.ndarray],
     u: dict[str, np.ndarray],
     max_iterations: int,
     tolerance: float,
-) -> tuple[dict[str, np.ndarray], float, int]:
-    """EM over candidate pairs with u fixed: (m per field, match share, iterations)."""
-    fields = list(FIELD_LEVELS)
-    matrix = np.stack([levels[field] for field in fields], axis=1)
-    if len(matrix) == 0:
-        return {f: _expert_m(f) for f in fields}, _INITIAL_MATCH_SHARE, 0
-    # Pairs with one comparison pattern behave alike: iterate over patterns.
-    patterns, counts = np.unique(matrix, axis=0, return_counts=True)
-    m = {field: _expert_m(field) for field in fields}
-    prior = {field: PRIOR_PAIRS * _expert_m(field) for field in fields}
+) -> tuple[dict[str, np.ndarray], int]:
+    """Match-weighted level counts of the session's estimated fields, after EM
+    over its pairs with the other evidence fields' m held fixed."""
+    columns = list(FIELD_LEVELS)
+    evidence = [field for field in FIELD_LEVELS if field in session.evidence]
+    estimated = [field for field in FIELD_LEVELS if field in session.estimated]
+    m = dict(m_start)
     share = _INITIAL_MATCH_SHARE
-    log_u = sum(np.log(u[f][patterns[:, k]]) for k, f in enumerate(fields))
+    weighted = np.zeros(len(patterns.counts))
     iterations = 0
-    while iterations < max_iterations:
+    while iterations < max_iterations and len(patterns.counts):
         iterations += 1
-        log_m = sum(np.log(m[f][patterns[:, k]]) for k, f in enumerate(fields))
-        log_match = np.log(share) + log_m
-        log_non_match = np.log(1 - share) + log_u
-        posterior = 1.0 / (1.0 + np.exp(np.clip(log_non_match - log_match, -700, 700)))
-        weighted = counts * posterior
-        new_share = float(weighted.sum() / counts.sum())
+        weighted = patterns.counts * _posterior(patterns, m, u, share, evidence)
+        new_share = min(max(float(weighted.sum() / patterns.counts.sum()), 1e-6), 1 - 1e-6)
         new_m = {
             field: _probabilities(
-                np.bincount(patterns[:, k], weights=weighted, minlength=len(FIELD_LEVELS[field])),
+                np.bincount(
+                    patterns.values[:, columns.index(field)],
+                    weights=weighted,
+                    minlength=len(FIELD_LEVELS[field]),
+                ),
                 field,
-                prior[field],
+                PRIOR_PAIRS * _expert_m(field),
             )
-            for k, field in enumerate(fields)
+            for field in estimated
         }
         change = max(
-            abs(new_share - share),
-            *(float(np.abs(new_m[f] - m[f]).max()) for f in fields),
+            abs(new_share - share), *(float(np.abs(new_m[f] - m[f]).max()) for f in estimated)
         )
-        m, share = new_m, min(max(new_share, 1e-6), 1 - 1e-6)
+        m.update(new_m)
+        share = new_share
         if change < tolerance:
             break
-    return m, share, iterations
+    counts = {
+        field: np.bincount(
+            patterns.values[:, columns.index(field)],
+            weights=weighted,
+            minlength=len(FIELD_LEVELS[field]),
+        )
+        for field in estimated
+    }
+    return counts, iterations
+
+
+def estimate_m(
+    levels: dict[str, Levels],
+    rules: np.ndarray,
+    rule_bits: dict[str, int],
+    u: dict[str, np.ndarray],
+    max_iterations: int,
+    tolerance: float,
+) -> tuple[dict[str, np.ndarray], int]:
+    """m per field: expert prior plus what the training sessions learned."""
+    pooled = {field: PRIOR_PAIRS * _expert_m(field) for field in FIELD_LEVELS}
+    m = {field: _expert_m(field) for field in FIELD_LEVELS}
+    iterations = 0
+    for session in TRAINING_SESSIONS:
+        chosen = (rules & (1 << rule_bits[session.rule])) != 0
+        counts, used = _em_session(
+            _Patterns.of(levels, chosen), session, m, u, max_iterations, tolerance
+        )
+        iterations += used
+        for field, field_counts in counts.items():
+            pooled[field] = pooled[field] + field_counts
+            m[field] = _probabilities(np.zeros(len(field_counts)), field, pooled[field])
+    return m, iterations
+
+
+def estimate_match_share(
+    levels: dict[str, Levels],
+    m: dict[str, np.ndarray],
+    u: dict[str, np.ndarray],
+    max_iterations: int,
+    tolerance: float,
+) -> float:
+    """Share of matches among all candidate pairs, with m and u held fixed."""
+    patterns = _Patterns.of(levels)
+    fields = list(FIELD_LEVELS)
+    share = _INITIAL_MATCH_SHARE
+    for _ in range(max_iterations):
+        if not len(patterns.counts):
+            break
+        weighted = patterns.counts * _posterior(patterns, m, u, share, fields)
+        new_share = min(max(float(weighted.sum() / patterns.counts.sum()), 1e-9), 1 - 1e-9)
+        if abs(new_share - share) < tolerance:
+            share = new_share
+            break
+        share = new_share
+    return share
 
 
 def fit(
     arrays: RecordArrays,
     record_count: int,
     candidate_levels: dict[str, Levels],
+    candidate_rules: np.ndarray,
+    rule_bits: dict[str, int],
     sample_pairs: int,
     max_iterations: int,
     tolerance: float,
     seed: int,
 ) -> FittedModel:
     u = estimate_u(arrays, record_count, sample_pairs, seed)
-    m, share, iterations = estimate_m(candidate_levels, u, max_iterations, tolerance)
+    m, iterations = estimate_m(
+        candidate_levels, candidate_rules, rule_bits, u, max_iterations, tolerance
+    )
+    share = estimate_match_share(candidate_levels, m, u, max_iterations, tolerance)
     # Nearly every true pair is a candidate, so the expected number of true
     # pairs among candidates over all pairs is the chance of a random match.
-    candidate_count = len(next(iter(candidate_levels.values()), []))
+    candidate_count = len(candidate_rules)
     all_pairs = max(record_count * (record_count - 1) / 2, 1.0)
     random_match = min(max(share * candidate_count / all_pairs, 1e-12), 0.5)
     return FittedModel(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.matching.blocking import candidate_pairs
+from pipeline.matching.blocking import BLOCKING_RULES, candidate_pairs
 from pipeline.matching.comparisons import FIELD_LEVELS, Levels, RecordArrays, compare_all
 from pipeline.matching.explain import explain
 from pipeline.matching.model import FittedModel, fit, name_frequency_adjustment
@@ -43,6 +43,26 @@ def _compare_in_chunks(
     }
 
 
+def _is(levels: dict[str, Levels], field: str, *names: str) -> np.ndarray:
+    return np.isin(levels[field], [FIELD_LEVELS[field].index(name) for name in names])
+
+
+def auto_link_allowed(levels: dict[str, Levels]) -> np.ndarray:
+    """Pairs the engine may link without a reviewer, whatever their score.
+
+    Some disagreements are for a person to weigh however alike the rest is:
+    two different citizen IDs, entirely different names (twins, neighbours
+    born the same day), birth dates that are not one date mistyped, and a
+    year written alone next to a name that only looks alike.
+    """
+    return ~(
+        _is(levels, "citizen_id", "different")
+        | _is(levels, "name", "different")
+        | _is(levels, "birth", "same_year", "different", "far")
+        | (_is(levels, "birth", "year_only") & _is(levels, "name", "close", "given_typo"))
+    )
+
+
 def score(
     arrays: RecordArrays, model: FittedModel, levels: dict[str, Levels], left: np.ndarray
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -69,6 +89,8 @@ def match(records: pd.DataFrame, settings: Settings, progress: Progress) -> Matc
         arrays,
         len(accepted),
         levels,
+        candidates.rules,
+        {rule: bit for bit, rule in enumerate(BLOCKING_RULES)},
         sample_pairs=thresholds.u_sample_pairs,
         max_iterations=thresholds.em_max_iterations,
         tolerance=thresholds.em_tolerance,
@@ -82,10 +104,7 @@ def match(records: pd.DataFrame, settings: Settings, progress: Progress) -> Matc
     kept_contributions = {field: values[kept] for field, values in contributions.items()}
     evidence, contribution_texts = explain(accepted, left, right, kept_levels, kept_contributions)
     record_ids = accepted["record_id"].to_numpy(dtype=object)
-    # Two different citizen IDs are nearly decisive: however alike the rest,
-    # such a pair is for a person to decide, never linked automatically.
-    ids_differ = kept_levels["citizen_id"] == FIELD_LEVELS["citizen_id"].index("different")
-    linked = (probability[kept] >= thresholds.link_threshold) & ~ids_differ
+    linked = (probability[kept] >= thresholds.link_threshold) & auto_link_allowed(kept_levels)
     pairs = pd.DataFrame(
         {
             "left": record_ids[left],

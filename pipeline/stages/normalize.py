@@ -16,6 +16,7 @@ import tomllib
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from pipeline.admin_units import AdminUnits, AdminUnitsError, Placement, short_name
@@ -132,13 +133,13 @@ def strip_unit_type(text: str) -> str:
     return title_case(text)
 
 
-def _preferred_spellings(names: list[str]) -> dict[str, str]:
+def _preferred_spellings(counts: Counter[str]) -> dict[str, str]:
     """For each folded name, the spelling to show: with diacritics, then most frequent.
 
     "Long Tan" typed without diacritics in one roster is the same commune as
     "Long Tân" in another, and must be one unit in the indicators.
     """
-    counts = Counter(name for name in names if name)
+    counts = Counter({name: count for name, count in counts.items() if name})
 
     def rank(name: str) -> tuple[bool, int]:
         return fold(name) != name.lower(), counts[name]
@@ -167,12 +168,32 @@ _FINAL_Y = re.compile(r"^(qu|[bcdghklmnprstvx]+)y$")
 
 
 @functools.cache
-def _baptismal_names() -> tuple[tuple[str, ...], ...]:
-    """Baptismal names as word tuples, longest first (schemas/names.toml)."""
+def _name_lists() -> tuple[dict[str, list[tuple[str, ...]]], frozenset[str]]:
+    """Baptismal names as word tuples by first word, longest first, and the
+    first words of surnames (schemas/names.toml)."""
     with (SCHEMAS_DIR / "names.toml").open("rb") as handle:
-        names = tomllib.load(handle)["baptismal"]["names"]
-    words = {tuple(_NAME_WORD.findall(fold(name))) for name in names}
-    return tuple(sorted(words, key=lambda w: (-len(w), w)))
+        lists = tomllib.load(handle)
+    baptismal: dict[str, list[tuple[str, ...]]] = {}
+    for name in lists["baptismal"]["names"]:
+        words = tuple(_NAME_WORD.findall(fold(name)))
+        baptismal.setdefault(words[0], []).append(words)
+    for variants in baptismal.values():
+        variants.sort(key=lambda w: (-len(w), w))
+    surnames = frozenset(_NAME_WORD.findall(fold(name))[0] for name in lists["surnames"]["names"])
+    return baptismal, surnames
+
+
+def _without_baptismal_name(words: list[str]) -> list[str]:
+    if not words:
+        return words
+    baptismal_names, surnames = _name_lists()
+    # Only a name in front, and only when a full Vietnamese name remains.
+    for baptismal in baptismal_names.get(words[0], ()):
+        if tuple(words[: len(baptismal)]) == baptismal and len(words) - len(baptismal) >= 2:
+            return words[len(baptismal) :]
+    if len(words) >= 4 and words[0] not in surnames and words[1] in surnames:
+        return words[1:]
+    return words
 
 
 @dataclass(frozen=True)
@@ -184,12 +205,7 @@ class NameParts:
 
 
 def name_parts(full_name: str) -> NameParts:
-    words = _NAME_WORD.findall(fold(full_name))
-    for baptismal in _baptismal_names():
-        # Only a name in front, and only when a full Vietnamese name remains.
-        if tuple(words[: len(baptismal)]) == baptismal and len(words) - len(baptismal) >= 2:
-            words = words[len(baptismal) :]
-            break
+    words = _without_baptismal_name(_NAME_WORD.findall(fold(full_name)))
     words = [_FINAL_Y.sub(r"\1i", word) for word in words]
     if not words:
         return NameParts("", "", "", "")
@@ -227,23 +243,24 @@ class _Places:
         return self._placed[key]
 
 
-def _placement_problems(records: pd.DataFrame, placements: list[Placement | None]) -> list[Problem]:
+def _placement_problems(
+    records: pd.DataFrame, placements: list[Placement | None], place_of_row: np.ndarray
+) -> list[Problem]:
     """One note per sheet and reason a commune could not be placed with certainty."""
+    unplaced_places = [
+        index
+        for index, placement in enumerate(placements)
+        if placement is not None and placement.status not in ("old", "new")
+    ]
+    rows = np.flatnonzero(np.isin(place_of_row, unplaced_places))
     # (file, sheet, note) -> [first row, rows, organization]
     unplaced: dict[tuple[str, str, str], list] = {}
-    for placement, source_file, sheet, row, organization in zip(
-        placements,
-        records["source_file"],
-        records["sheet"],
-        records["row"],
-        records["organization"],
-        strict=True,
-    ):
-        if placement is not None and placement.status not in ("old", "new"):
-            entry = unplaced.setdefault(
-                (source_file, sheet, placement.note), [int(row), 0, organization]
-            )
-            entry[1] += 1
+    for position in rows:
+        record = records.iloc[position]
+        note = placements[place_of_row[position]].note  # type: ignore[union-attr]
+        key = (record["source_file"], record["sheet"], note)
+        entry = unplaced.setdefault(key, [int(record["row"]), 0, record["organization"]])
+        entry[1] += 1
     return [
         Problem(
             source_file=source_file,
@@ -260,93 +277,128 @@ def _placement_problems(records: pd.DataFrame, placements: list[Placement | None
     ]
 
 
+PLACE_COLUMNS = ("address", "hamlet", "commune", "district", "province", "sheet")
+
+
+@dataclass
+class _Place:
+    """One distinct combination of a row's place columns, parsed."""
+
+    hamlet: str
+    commune: str
+    district: str
+    province: str
+    sheet: str
+    rows: int  # how many rows write it so
+
+
+def _written_places(records: pd.DataFrame, settings: Settings) -> tuple[list[_Place], np.ndarray]:
+    """The distinct place combinations, parsed once each, and each row's index."""
+    index_of: dict[tuple, int] = {}
+    place_of_row = np.fromiter(
+        (
+            index_of.setdefault(key, len(index_of))
+            for key in zip(*(records[column].tolist() for column in PLACE_COLUMNS), strict=True)
+        ),
+        dtype=np.int64,
+        count=len(records),
+    )
+    counts = np.bincount(place_of_row, minlength=len(index_of))
+    places = []
+    for key, index in index_of.items():
+        address, hamlet, commune, district, province = (display_value(v) for v in key[:5])
+        parsed = parse_address(address)
+        places.append(
+            _Place(
+                hamlet=(parse_address(hamlet)[0] or f"Ấp {hamlet}") if hamlet else parsed[0],
+                commune=strip_unit_type(commune) if commune else parsed[1],
+                district=strip_unit_type(district) if district else parsed[2],
+                province=strip_unit_type(province) if province else settings.default_province,
+                sheet=strip_unit_type(str(key[5])),
+                rows=int(counts[index]),
+            )
+        )
+    return places, place_of_row
+
+
+def _fill_from_context(places: list[_Place], units: _Places) -> None:
+    """Communes from sheet names (one sheet per commune) and districts learned
+    from the rows that name both; one spelling per unit."""
+    known_communes = {fold(place.commune): place.commune for place in places if place.commune}
+    for place in places:
+        if place.commune:
+            continue
+        placed = units.place(place.sheet, "", place.province)
+        if placed is not None and placed.status in ("old", "new"):
+            place.commune = place.sheet
+        elif fold(place.sheet) in known_communes:
+            place.commune = known_communes[fold(place.sheet)]
+
+    district_votes: dict[str, Counter[str]] = {}
+    for place in places:
+        if place.commune and place.district:
+            district_votes.setdefault(fold(place.commune), Counter())[place.district] += place.rows
+    for place in places:
+        if place.commune and not place.district and fold(place.commune) in district_votes:
+            # Ties broken by name so the choice is deterministic.
+            votes = district_votes[fold(place.commune)]
+            place.district = min(votes, key=lambda d: (-votes[d], d))
+
+    for attribute in ("hamlet", "commune", "district"):
+        written = Counter()
+        for place in places:
+            written[getattr(place, attribute)] += place.rows
+        spelling = _preferred_spellings(written)
+        for place in places:
+            name = getattr(place, attribute)
+            setattr(place, attribute, spelling[fold(name)] if name else "")
+
+
 def normalize(records: pd.DataFrame, settings: Settings) -> NormalizeResult:
     """The records with NORMALIZE_COLUMNS added, and notes on unplaced communes."""
     out = records.copy()
     names = records["full_name"].map(display_value)
-    out["name_display"] = names.map(lambda n: title_case(n) if n else "")
-    # Rosters repeat names and addresses: parse each distinct one once.
+    # Rosters repeat names and places: parse each distinct one once.
     parts_of = {name: name_parts(name) for name in pd.unique(names)}
-    parts = names.map(parts_of)
-    out["name_key"] = parts.map(lambda p: p.key)
-    out["surname_key"] = parts.map(lambda p: p.surname)
-    out["middle_key"] = parts.map(lambda p: p.middle)
-    out["given_key"] = parts.map(lambda p: p.given)
+    parts = [parts_of[name] for name in names]
+    display_of = {name: title_case(name) if name else "" for name in parts_of}
+    out["name_display"] = [display_of[name] for name in names]
+    out["name_key"] = [p.key for p in parts]
+    out["surname_key"] = [p.surname for p in parts]
+    out["middle_key"] = [p.middle for p in parts]
+    out["given_key"] = [p.given for p in parts]
 
-    addresses = records["address"].map(display_value)
-    parsed_of = {address: parse_address(address) for address in pd.unique(addresses)}
-    hamlets: list[str] = []
-    communes: list[str] = []
-    districts: list[str] = []
-    for address, hamlet, commune, district in zip(
-        addresses,
-        records["hamlet"].map(display_value),
-        records["commune"].map(display_value),
-        records["district"].map(display_value),
-        strict=True,
-    ):
-        parsed = parsed_of[address]
-        hamlets.append((parse_address(hamlet)[0] or f"Ấp {hamlet}") if hamlet else parsed[0])
-        communes.append(strip_unit_type(commune) if commune else parsed[1])
-        districts.append(strip_unit_type(district) if district else parsed[2])
-    provinces = [
-        strip_unit_type(p) if p else settings.default_province
-        for p in records["province"].map(display_value)
-    ]
-
-    places = _Places()
-    known_communes = {fold(c): c for c in sorted(set(communes)) if c}
-    for position, (commune, sheet) in enumerate(zip(communes, records["sheet"], strict=True)):
-        if commune:
-            continue
-        sheet_name = strip_unit_type(str(sheet))
-        placed = places.place(sheet_name, "", provinces[position])
-        if placed is not None and placed.status in ("old", "new"):
-            communes[position] = sheet_name
-        elif fold(sheet_name) in known_communes:
-            communes[position] = known_communes[fold(sheet_name)]
-
-    district_votes: dict[str, Counter[str]] = {}
-    for commune, district in zip(communes, districts, strict=True):
-        if commune and district:
-            district_votes.setdefault(fold(commune), Counter())[district] += 1
-    for position, commune in enumerate(communes):
-        if commune and not districts[position] and fold(commune) in district_votes:
-            # Ties broken by name so the choice is deterministic.
-            votes = district_votes[fold(commune)]
-            districts[position] = min(votes, key=lambda d: (-votes[d], d))
-
-    for units in (hamlets, communes, districts):
-        spelling = _preferred_spellings(units)
-        units[:] = [spelling[fold(name)] if name else "" for name in units]
-
-    placements = [
-        places.place(commune, district, province)
-        for commune, district, province in zip(communes, districts, provinces, strict=True)
-    ]
-    commune_keys, old_commune_keys = [], []
-    for position, placement in enumerate(placements):
+    places, place_of_row = _written_places(records, settings)
+    units = _Places()
+    _fill_from_context(places, units)
+    placements = [units.place(p.commune, p.district, p.province) for p in places]
+    commune_keys, old_commune_keys, hamlet_keys = [], [], []
+    for place, placement in zip(places, placements, strict=True):
         if placement is not None and placement.status in ("old", "new"):
-            communes[position] = short_name(placement.old_commune or placement.new_commune)
+            place.commune = short_name(placement.old_commune or placement.new_commune)
         if placement is not None and placement.old_district:
-            districts[position] = short_name(placement.old_district)
+            place.district = short_name(placement.old_district)
         matched = placement.match_key if placement is not None else ""
-        commune_keys.append(matched or fold(communes[position]))
+        commune_key = matched or fold(place.commune)
+        commune_keys.append(commune_key)
         old_commune_keys.append(
             f"{fold(placement.old_district)}|{fold(placement.old_commune)}"
             if placement is not None and placement.old_commune
             else ""
         )
+        # "Ấp 3" exists in many communes: a hamlet is only the same within a commune.
+        hamlet_keys.append(f"{commune_key}|{fold(place.hamlet)}" if place.hamlet else "")
 
-    out["hamlet_name"] = hamlets
-    out["commune_name"] = communes
-    out["district_name"] = districts
-    out["province_name"] = provinces
-    out["commune_key"] = commune_keys
-    out["old_commune_key"] = old_commune_keys
-    # "Ấp 3" exists in many communes: a hamlet is only the same within a commune.
-    out["hamlet_key"] = [
-        f"{commune_key}|{fold(hamlet)}" if hamlet else ""
-        for commune_key, hamlet in zip(commune_keys, hamlets, strict=True)
-    ]
-    return NormalizeResult(records=out, problems=_placement_problems(records, placements))
+    def per_row(values: list[str]) -> np.ndarray:
+        return np.array(values, dtype=object)[place_of_row] if len(records) else np.array([])
+
+    out["hamlet_name"] = per_row([p.hamlet for p in places])
+    out["commune_name"] = per_row([p.commune for p in places])
+    out["district_name"] = per_row([p.district for p in places])
+    out["province_name"] = per_row([p.province for p in places])
+    out["commune_key"] = per_row(commune_keys)
+    out["old_commune_key"] = per_row(old_commune_keys)
+    out["hamlet_key"] = per_row(hamlet_keys)
+    return NormalizeResult(
+        records=out, problems=_placement_problems(records, placements, place_of_row)
+    )
