@@ -10,16 +10,29 @@ import click
 from tqdm import tqdm
 
 from pipeline import __version__
-from pipeline.run import InputFolderError, RunReport, run_pipeline
+from pipeline.ledger import LEDGER_FOLDER, REVIEW_FOLDER, LedgerError
+from pipeline.models import Problem
+from pipeline.run import (
+    InputFolderError,
+    ReviewStatus,
+    RunReport,
+    review_status,
+    run_pipeline,
+)
 from pipeline.settings import EXAMPLES_DIR, SettingsError, load_settings
+from pipeline.stages.decide import DECIDED, NEEDS_REREVIEW, PENDING
 from pipeline.synthetic import generate_rosters
+from pipeline.workbooks import review
+from pipeline.workbooks.display import REVIEW_STATES, organization_names
 
 # Exit codes, documented in the README.
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_FILES_SKIPPED = 3
 
-EXPECTED_ERRORS = (InputFolderError, SettingsError)
+EXPECTED_ERRORS = (InputFolderError, SettingsError, LedgerError)
+# Groups needing re-review listed one by one in the summary; the rest are counted.
+REREVIEW_LINES = 10
 
 
 def vi_number(value: float, decimals: int = 0) -> str:
@@ -91,7 +104,31 @@ def _summary(report: RunReport) -> str:
     if report.files_skipped:
         lines.append("  Các tệp bị bỏ qua (xem lý do trong 'Lỗi dữ liệu.xlsx'):")
         lines += [f"    - {name}" for name in report.files_skipped]
+    lines.append(
+        f"  Quyết định rà soát: {vi_number(report.decisions_recorded)} quyết định mới được ghi"
+        f" vào sổ '{report.ledger_path}' (từ {vi_number(len(report.review_workbooks))} tệp rà"
+        f" soát); {vi_number(report.decisions_applied)} quyết định đang được áp dụng."
+    )
+    lines += _rereview_lines(report.rereview)
+    lines += _problem_lines(report.review_problems)
     return "\n".join(lines)
+
+
+def _rereview_lines(rereview: list[str]) -> list[str]:
+    if not rereview:
+        return []
+    lines = [
+        f"  Nhóm cần xem lại: {vi_number(len(rereview))} (xem cột “{review.PREVIOUS_HEADER}”"
+        f" trong '{review.FILE_NAME}'):"
+    ]
+    lines += [f"    - {line}" for line in rereview[:REREVIEW_LINES]]
+    if len(rereview) > REREVIEW_LINES:
+        lines.append(f"    ... và {vi_number(len(rereview) - REREVIEW_LINES)} nhóm khác.")
+    return lines
+
+
+def _problem_lines(problems: list[Problem]) -> list[str]:
+    return [f"  Cảnh báo: {problem.message}" for problem in problems]
 
 
 class _VietnameseHelp(click.Command):
@@ -135,32 +172,66 @@ def main() -> None:
     pass
 
 
-@main.command(
-    "run",
-    help="Đọc các danh sách trong thư mục đầu vào, kiểm tra, đối soát trùng lặp và ghi kết quả.",
-)
-@click.option(
+INPUT_OPTION = click.option(
     "--input",
     "input_dir",
     default="input",
     type=click.Path(path_type=Path, file_okay=False),
     help="Thư mục chứa các tệp danh sách (Excel, ODS, CSV), kể cả thư mục con. Mặc định: input.",
 )
-@click.option(
+OUTPUT_OPTION = click.option(
     "--output",
     "output_dir",
     default="output",
     type=click.Path(path_type=Path, file_okay=False),
     help="Thư mục ghi kết quả (tự tạo nếu chưa có). Mặc định: output.",
 )
-@click.option(
+NO_EXAMPLES_OPTION = click.option(
     "--no-examples",
     is_flag=True,
     help="Không chạy trên danh sách mẫu khi thư mục đầu vào chưa có danh sách nào.",
 )
-@click.option("--debug", is_flag=True, help="Hiện đầy đủ chi tiết lỗi để gửi cho nhóm phát triển.")
+DECISIONS_OPTION = click.option(
+    "--decisions",
+    "decisions_dir",
+    default=None,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Thư mục sổ quyết định rà soát và sổ mã người (tự tạo nếu chưa có)."
+    f" Mặc định: {LEDGER_FOLDER}, cạnh thư mục đầu vào.",
+)
+REVIEW_DIR_OPTION = click.option(
+    "--review-dir",
+    "review_dir",
+    default=None,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Thư mục để lưu các tệp rà soát đã điền (đổi tên cũng được); tệp rà soát trong thư mục"
+    f" kết quả cũng được đọc. Mặc định: {REVIEW_FOLDER}, cạnh thư mục đầu vào.",
+)
+DEBUG_OPTION = click.option(
+    "--debug", is_flag=True, help="Hiện đầy đủ chi tiết lỗi để gửi cho nhóm phát triển."
+)
+
+
+@main.command(
+    "run",
+    help="Đọc các danh sách trong thư mục đầu vào, kiểm tra, đối soát trùng lặp và ghi kết quả."
+    " Trước hết ghi các quyết định trong tệp rà soát đã điền vào sổ quyết định.",
+)
+@INPUT_OPTION
+@OUTPUT_OPTION
+@NO_EXAMPLES_OPTION
+@DECISIONS_OPTION
+@REVIEW_DIR_OPTION
+@DEBUG_OPTION
 @HELP_OPTION
-def run_command(input_dir: Path, output_dir: Path, no_examples: bool, debug: bool) -> None:
+def run_command(
+    input_dir: Path,
+    output_dir: Path,
+    no_examples: bool,
+    decisions_dir: Path | None,
+    review_dir: Path | None,
+    debug: bool,
+) -> None:
     def announce_examples(examples_dir: Path) -> None:
         click.echo(
             f"Thư mục '{input_dir}' chưa có danh sách nào: chạy thử trên các danh sách mẫu"
@@ -177,6 +248,8 @@ def run_command(input_dir: Path, output_dir: Path, no_examples: bool, debug: boo
             progress=TerminalProgress(),
             examples_dir=None if no_examples else EXAMPLES_DIR,
             on_examples=announce_examples,
+            decisions_dir=decisions_dir,
+            review_dir=review_dir,
         )
     except Exception as error:
         if debug:
@@ -184,6 +257,104 @@ def run_command(input_dir: Path, output_dir: Path, no_examples: bool, debug: boo
         _fail(error)
     click.echo(_summary(report))
     sys.exit(EXIT_FILES_SKIPPED if report.files_skipped else EXIT_OK)
+
+
+@main.group("review", cls=_VietnameseGroup, help="Theo dõi việc rà soát trùng lặp.")
+@HELP_OPTION
+def review_group() -> None:
+    pass
+
+
+RESULTS_OPTION = click.option(
+    "--output",
+    "output_dir",
+    default="output",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Thư mục kết quả của lần chạy trước (để đọc tệp rà soát đã điền trong đó)."
+    " Mặc định: output.",
+)
+
+
+@review_group.command(
+    "status",
+    help="Tóm tắt việc rà soát: số nhóm đã quyết định, đang chờ, cần xem lại, theo tổ chức và"
+    " theo xã, phường. Tính cả các quyết định đã điền nhưng chưa ghi vào sổ; không ghi tệp nào.",
+)
+@INPUT_OPTION
+@RESULTS_OPTION
+@NO_EXAMPLES_OPTION
+@DECISIONS_OPTION
+@REVIEW_DIR_OPTION
+@DEBUG_OPTION
+@HELP_OPTION
+def status_command(
+    input_dir: Path,
+    output_dir: Path,
+    no_examples: bool,
+    decisions_dir: Path | None,
+    review_dir: Path | None,
+    debug: bool,
+) -> None:
+    try:
+        settings = load_settings()
+        status = review_status(
+            input_dir,
+            output_dir,
+            settings,
+            examples_dir=None if no_examples else EXAMPLES_DIR,
+            decisions_dir=decisions_dir,
+            review_dir=review_dir,
+        )
+    except Exception as error:
+        if debug:
+            raise
+        _fail(error)
+    click.echo(_status_text(status, organization_names(settings)))
+
+
+STATE_COLUMNS = tuple((state, REVIEW_STATES[state]) for state in (DECIDED, PENDING, NEEDS_REREVIEW))
+
+
+def _status_text(status: ReviewStatus, names: dict[str, str]) -> str:
+    lines = [
+        *(
+            ["Thư mục đầu vào chưa có danh sách nào: tính trên các danh sách mẫu."]
+            if status.used_examples
+            else []
+        ),
+        f"Sổ quyết định '{status.ledger_path}': {vi_number(status.decisions)} quyết định đã ghi"
+        + (
+            f"; {vi_number(status.unrecorded)} quyết định mới trong tệp rà soát sẽ được ghi ở"
+            " lần chạy tới."
+            if status.unrecorded
+            else "."
+        ),
+        "",
+        "Số nhóm rà soát:",
+        *(f"  {label}: {vi_number(status.totals[state])}" for state, label in STATE_COLUMNS),
+    ]
+    tables = (
+        (
+            "Theo tổ chức",
+            [(names.get(code, code), counts) for code, counts in status.by_organization],
+            "(Một nhóm gồm nhiều tổ chức được tính ở mỗi tổ chức đó.)",
+        ),
+        ("Theo xã, phường", status.by_commune, ""),
+    )
+    for title, rows, footnote in tables:
+        if not rows:
+            continue
+        width = max(len(title), *(len(name) for name, _ in rows))
+        lines += ["", title.ljust(width) + "".join(f"  {label:>14}" for _, label in STATE_COLUMNS)]
+        lines += [
+            name.ljust(width)
+            + "".join(f"  {vi_number(counts[state]):>14}" for state, _ in STATE_COLUMNS)
+            for name, counts in rows
+        ]
+        if footnote:
+            lines.append(footnote)
+    lines += ["", *_rereview_lines(status.rereview), *_problem_lines(status.problems)]
+    return "\n".join(lines).rstrip()
 
 
 @main.command("examples", help="Tạo lại các danh sách mẫu (dữ liệu giả, có thể tái lập).")

@@ -61,3 +61,31 @@ def test_rejected_records_get_no_person() -> None:
     result = cluster(records, _pairs([]), SETTINGS)
     assert result.records["status"].tolist() == ["rejected", "rejected"]
     assert result.records["person_id"].tolist() == ["", ""]
+
+
+def test_a_cmnd_and_a_cccd_of_one_person_do_not_conflict() -> None:
+    records = normalized_records(
+        [
+            {"full_name": "A", "birth_date": 1980, "citizen_id": "075080000001"},
+            {"full_name": "A", "birth_date": 1980, "citizen_id": "271234567"},
+        ]
+    )
+    a, b = records["record_id"]
+    result = cluster(records, _pairs([(a, b, 0.99, "link")]), SETTINGS)
+    assert result.records["person_id"].nunique() == 1
+    assert result.pairs["outcome"].tolist() == ["link"]
+
+
+def test_birth_years_far_apart_are_never_chained_into_one_person() -> None:
+    records = normalized_records(
+        [
+            {"full_name": "A", "birth_date": 1960},
+            {"full_name": "A", "birth_date": 1961},
+            {"full_name": "A", "birth_date": 1962},
+        ]
+    )
+    a, b, c = records["record_id"]
+    result = cluster(records, _pairs([(a, b, 0.99, "link"), (b, c, 0.98, "link")]), SETTINGS)
+    persons = result.records["person_id"].tolist()
+    assert persons[0] == persons[1] != persons[2]
+    assert "năm sinh cách nhau quá xa" in result.pairs.set_index("right").loc[c, "evidence"]

@@ -8,11 +8,11 @@ people together.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import pandas as pd
 
+from pipeline.identity import FINGERPRINT, assign_person_ids, group_id, record_identities
 from pipeline.settings import Settings
 
 CONFLICT_NOTE = "không tự động gộp vì trong nhóm có hai số CCCD/CMND khác nhau"
@@ -25,11 +25,6 @@ MAX_BIRTH_YEAR_SPREAD = 1
 class ClusterResult:
     records: pd.DataFrame  # with person_id and review_group
     pairs: pd.DataFrame  # with review_group; conflicting links turned into reviews
-
-
-def _short_id(prefix: str, members: list[str]) -> str:
-    digest = hashlib.sha1(min(members).encode("utf-8")).hexdigest()
-    return f"{prefix}{digest[:12].upper()}"
 
 
 class _Persons:
@@ -59,8 +54,13 @@ class _Persons:
         a, b = self.find(left), self.find(right)
         if a == b:
             return ""
-        if self.ids[a] and self.ids[b] and self.ids[a] != self.ids[b]:
-            return CONFLICT_NOTE
+        # A person may hold an old 9-digit CMND and a 12-digit CCCD: only IDs
+        # of one kind can contradict each other.
+        for length in (9, 12):
+            ids_a = {i for i in self.ids[a] if len(i) == length}
+            ids_b = {i for i in self.ids[b] if len(i) == length}
+            if ids_a and ids_b and ids_a != ids_b:
+                return CONFLICT_NOTE
         span_a, span_b = self.years[a], self.years[b]
         if span_a and span_b:
             spread = max(span_a[1], span_b[1]) - min(span_a[0], span_b[0])
@@ -108,9 +108,7 @@ def cluster(records: pd.DataFrame, pairs: pd.DataFrame, settings: Settings) -> C
     members: dict[str, list[str]] = {}
     for record_id in record_ids:
         members.setdefault(persons.find(record_id), []).append(record_id)
-    person_of = {
-        record_id: _short_id("P", group) for group in members.values() for record_id in group
-    }
+    person_of, fingerprint_of = _person_ids(records, members)
 
     # Review groups: persons joined by review pairs, as connected components.
     groups = _Persons(sorted(members), [""] * len(members), [0] * len(members))
@@ -123,10 +121,11 @@ def cluster(records: pd.DataFrame, pairs: pd.DataFrame, settings: Settings) -> C
     group_of_person: dict[str, str] = {}
     for roots in group_members.values():
         if len(roots) > 1:
-            group_records = [record_id for root in roots for record_id in members[root]]
-            group_id = _short_id("G", group_records)
+            group = group_id(
+                fingerprint_of[record_id] for root in roots for record_id in members[root]
+            )
             for root in roots:
-                group_of_person[root] = group_id
+                group_of_person[root] = group
 
     out = records.copy()
     out["person_id"] = [person_of.get(record_id, "") for record_id in records["record_id"]]
@@ -140,3 +139,22 @@ def cluster(records: pd.DataFrame, pairs: pd.DataFrame, settings: Settings) -> C
         for left, outcome in zip(pairs["left"], outcomes, strict=True)
     ]
     return ClusterResult(records=out, pairs=pairs)
+
+
+def _person_ids(
+    records: pd.DataFrame, members: dict[str, list[str]]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """record_id -> person id, and record_id -> fingerprint, for accepted records.
+
+    Ids come from the records' fingerprints (pipeline.identity), not their rows,
+    so re-sorting a roster does not rename its people; `decide` then keeps
+    the ids of earlier runs.
+    """
+    identities = record_identities(records)
+    fingerprint_of = dict(zip(records["record_id"], identities[FINGERPRINT], strict=True))
+    groups = list(members.values())
+    ids = assign_person_ids([[fingerprint_of[r] for r in group] for group in groups])
+    person_of = {
+        record_id: pid for group, pid in zip(groups, ids, strict=True) for record_id in group
+    }
+    return person_of, fingerprint_of

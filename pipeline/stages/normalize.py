@@ -257,7 +257,8 @@ def _placement_problems(
     unplaced: dict[tuple[str, str, str], list] = {}
     for position in rows:
         record = records.iloc[position]
-        note = placements[place_of_row[position]].note  # type: ignore[union-attr]
+        placement = placements[place_of_row[position]]
+        note = placement.note if placement is not None else ""
         key = (record["source_file"], record["sheet"], note)
         entry = unplaced.setdefault(key, [int(record["row"]), 0, record["organization"]])
         entry[1] += 1
@@ -345,7 +346,7 @@ def _fill_from_context(places: list[_Place], units: _Places) -> None:
             place.district = min(votes, key=lambda d: (-votes[d], d))
 
     for attribute in ("hamlet", "commune", "district"):
-        written = Counter()
+        written: Counter[str] = Counter()
         for place in places:
             written[getattr(place, attribute)] += place.rows
         spelling = _preferred_spellings(written)

@@ -8,7 +8,13 @@ Every workbook gets the same safety options, look and print setup from here:
 - memory stays flat: rows are streamed to disk (constant_memory), so every
   table is written strictly row by row and column widths are measured on the
   first rows rather than on the whole column;
-- a table longer than Excel's row limit continues on a sheet named "… (2)".
+- a table longer than Excel's row limit continues on a sheet named "… (2)";
+- numbers read the Vietnamese way ("1.234", "12,5%"): every number format
+  carries the Vietnamese locale tag [$-42A]. LibreOffice then uses Vietnamese
+  separators whatever the computer's language; Excel takes separators from the
+  Windows regional settings, so a computer set to Vietnamese shows the same. A
+  format with literal dots cannot do this: Excel allows no literal decimal
+  comma, and "1.234" next to "12.5%" (English settings) would read as 1.234.
 """
 
 from __future__ import annotations
@@ -17,16 +23,17 @@ import datetime
 import re
 import tempfile
 import textwrap
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from itertools import chain, islice
+from numbers import Real
 from pathlib import Path
 
 from xlsxwriter import Workbook
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_range
+from xlsxwriter.utility import quote_sheetname, xl_range
 from xlsxwriter.worksheet import Worksheet
 
 from pipeline.atomic import atomic_write
@@ -66,17 +73,33 @@ class Kind(Enum):
     TEXT = "text"
     INTEGER = "integer"
     PERCENT = "percent"
+    # A signed change of a count ("+12", "-3").
+    CHANGE = "change"
+    # A change of a rate, in percentage points: the value is in points (-5.2).
+    POINTS = "points"
+    # A number with one decimal (seconds).
+    DECIMAL = "decimal"
+    # The name of another sheet of the workbook, written as a link to it.
+    SHEET_LINK = "sheet_link"
     # A reviewer's cell: light yellow, unlocked, empty. A tuple of strings as
     # the row's value gives the cell a dropdown of those choices.
     INPUT = "input"
     INPUT_DATE = "input_date"
+    # An analyst's whole number (a table to fill in): shown when given, else
+    # empty; only whole numbers from 0 up are accepted.
+    INPUT_INTEGER = "input_integer"
 
 
-_INPUT_KINDS = (Kind.INPUT, Kind.INPUT_DATE)
+_INPUT_KINDS = (Kind.INPUT, Kind.INPUT_DATE, Kind.INPUT_INTEGER)
+VIETNAMESE = "[$-42A]"
 _NUMBER_FORMATS = {
-    Kind.INTEGER: "#,##0",
-    Kind.PERCENT: "0.0%",
+    Kind.INTEGER: f"{VIETNAMESE}#,##0",
+    Kind.PERCENT: f"{VIETNAMESE}0.0%",
+    Kind.CHANGE: f"{VIETNAMESE}+#,##0;-#,##0;0",
+    Kind.POINTS: f'{VIETNAMESE}+0.0" điểm %";-0.0" điểm %";0.0" điểm %"',
+    Kind.DECIMAL: f"{VIETNAMESE}#,##0.0",
     Kind.INPUT_DATE: "dd/mm/yyyy",
+    Kind.INPUT_INTEGER: f"{VIETNAMESE}#,##0",
 }
 
 
@@ -85,6 +108,9 @@ class Column:
     header: str
     kind: Kind = Kind.TEXT
     width: float | None = None  # None: measured from the header and the first rows
+    # Shown in a number cell whose value is missing (None, NaN); a value of ""
+    # (nothing to show, rather than a figure not known) leaves the cell empty.
+    missing: str = ""
 
 
 # A cell value: text, a number (None or NaN for an empty number), or for INPUT
@@ -115,10 +141,14 @@ class Book:
         )
         self.title = workbook.add_format({"bold": True, "font_size": 13})
         self.wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-        self._formats: dict[tuple[Kind, bool], Format | None] = {}
+        self._formats: dict[tuple[Kind, bool, bool, bool], Format | None] = {}
 
-    def cell_format(self, kind: Kind, banded: bool = False) -> Format | None:
-        key = (kind, banded and kind not in _INPUT_KINDS)
+    def cell_format(
+        self, kind: Kind, banded: bool = False, bold: bool = False, missing: bool = False
+    ) -> Format | None:
+        """The format of a cell of `kind`; `missing` is the text standing for a
+        number that has no value, aligned as the numbers are."""
+        key = (kind, banded and kind not in _INPUT_KINDS, bold, missing)
         if key not in self._formats:
             properties: dict[str, object] = {}
             if kind in _NUMBER_FORMATS:
@@ -134,14 +164,23 @@ class Book:
                 )
             elif key[1]:
                 properties["bg_color"] = _BAND_FILL
+            if kind is Kind.SHEET_LINK:
+                properties.update({"font_color": "#0563C1", "underline": 1})
+            if bold:
+                properties["bold"] = True
+            if missing:
+                properties["align"] = "right"
             self._formats[key] = self.workbook.add_format(properties) if properties else None
         return self._formats[key]
 
-    def sheet(self, name: str) -> Sheet:
-        """A new sheet set up to print on A4 landscape, one page wide."""
+    def sheet(self, name: str, *, landscape: bool = True) -> Sheet:
+        """A new sheet set up to print on A4 (landscape unless told), one page wide."""
         worksheet = self.workbook.add_worksheet(sheet_name(name))
         worksheet.set_paper(9)
-        worksheet.set_landscape()
+        if landscape:
+            worksheet.set_landscape()
+        else:
+            worksheet.set_portrait()
         worksheet.fit_to_pages(1, 0)
         worksheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         worksheet.set_header("&L&F&R&A")
@@ -156,6 +195,7 @@ class Book:
         *,
         band_by: int | None = None,
         protect: bool = False,
+        emphasize: Callable[[Sequence[Cell]], bool] | None = None,
     ) -> None:
         """A sheet holding one table, continued on "name (2)"… past Excel's row limit.
 
@@ -166,7 +206,9 @@ class Book:
         part = 1
         while True:
             sheet = self.sheet(name if part == 1 else sheet_name(name, f" ({part})"))
-            sheet.table(columns, remaining, band_by=band_by, limit=EXCEL_ROWS - 1)
+            sheet.table(
+                columns, remaining, band_by=band_by, limit=EXCEL_ROWS - 1, emphasize=emphasize
+            )
             if protect:
                 sheet.worksheet.protect("", _PROTECTION)
             following = next(remaining, None)
@@ -202,6 +244,10 @@ class Sheet:
             self.worksheet.set_column(0, 0, width)
             fmt = self.book.wrap
         for line in lines:
+            if width is not None:
+                # As for headers: a wrapped row does not grow by itself when printed.
+                wrapped = len(textwrap.wrap(line, _chars_per_line(width))) or 1
+                self.worksheet.set_row(self.next_row, _LINE_HEIGHT * wrapped + 2)
             self.worksheet.write_string(self.next_row, 0, line, fmt)
             self.next_row += 1
 
@@ -212,12 +258,14 @@ class Sheet:
         *,
         band_by: int | None = None,
         limit: int | None = None,
+        emphasize: Callable[[Sequence[Cell]], bool] | None = None,
     ) -> None:
         """Write a header and up to `limit` rows below the sheet's last content.
 
         The sheet's first table gets the frozen header, the filter and the
         header repeated on every printed page. `band_by` shades alternate runs
-        of equal values in that column, so groups stand apart.
+        of equal values in that column, so groups stand apart; rows for which
+        `emphasize` is true (totals) are bold.
         """
         worksheet = self.worksheet
         header_row = self.next_row
@@ -229,7 +277,7 @@ class Sheet:
         lines = max(
             1,
             *(
-                len(textwrap.wrap(column.header, max(int(self._widths[col] * 0.9) - 1, 1)))
+                len(textwrap.wrap(column.header, _chars_per_line(self._widths[col], bold=True)))
                 for col, column in enumerate(columns)
             ),
         )
@@ -238,8 +286,8 @@ class Sheet:
             worksheet.write_string(header_row, col, column.header, self.book.header)
 
         kinds = [column.kind for column in columns]
-        plain = [self.book.cell_format(kind) for kind in kinds]
-        shaded = [self.book.cell_format(kind, banded=True) for kind in kinds]
+        # Formats per (shaded, bold) row, looked up once per table, not per cell.
+        styles: dict[tuple[bool, bool], list[Format | None]] = {}
         dropdowns: dict[tuple[int, tuple[str, ...]], list[list[int]]] = {}
         row = header_row
         banded, previous = True, object()
@@ -247,7 +295,10 @@ class Sheet:
             row += 1
             if band_by is not None and values[band_by] != previous:
                 banded, previous = not banded, values[band_by]
-            formats = shaded if band_by is not None and banded else plain
+            style = (band_by is not None and banded, emphasize is not None and emphasize(values))
+            formats = styles.get(style)
+            if formats is None:
+                formats = styles[style] = [self.book.cell_format(kind, *style) for kind in kinds]
             for col, value in enumerate(values):
                 kind, fmt = kinds[col], formats[col]
                 if kind is Kind.TEXT:
@@ -255,17 +306,30 @@ class Sheet:
                         worksheet.write_string(row, col, str(value), fmt)
                     elif fmt is not None:
                         worksheet.write_blank(row, col, None, fmt)
+                elif kind is Kind.SHEET_LINK:
+                    target = f"internal:{quote_sheetname(str(value))}!A1"
+                    worksheet.write_url(row, col, target, fmt, string=str(value))
                 elif kind in _INPUT_KINDS:
-                    worksheet.write_blank(row, col, None, fmt)
+                    if kind is Kind.INPUT_INTEGER and _is_number(value):
+                        worksheet.write_number(row, col, value, fmt)
+                    else:
+                        worksheet.write_blank(row, col, None, fmt)
                     if isinstance(value, tuple) and value:
                         _extend_ranges(dropdowns.setdefault((col, value), []), row)
-                elif isinstance(value, int | float) and value == value:  # NaN is empty
+                elif _is_number(value):
                     worksheet.write_number(row, col, value, fmt)
+                elif columns[col].missing and value != "":
+                    missing = self.book.cell_format(kind, *style, missing=True)
+                    worksheet.write_string(row, col, columns[col].missing, missing)
                 elif fmt is not None:
                     worksheet.write_blank(row, col, None, fmt)
 
         for (col, choices), ranges in dropdowns.items():
             _add_dropdown(worksheet, col, choices, ranges)
+        if row > header_row:
+            for col, kind in enumerate(kinds):
+                if kind is Kind.INPUT_INTEGER:
+                    _add_whole_number_check(worksheet, col, header_row + 1, row)
         if not self._has_table:
             worksheet.freeze_panes(header_row + 1, 0)
             worksheet.autofilter(header_row, 0, max(row, header_row + 1), len(columns) - 1)
@@ -298,6 +362,34 @@ def open_book(target: Path, title: str) -> Iterator[Book]:
         workbook.set_properties({"title": title, "created": CREATED})
         yield Book(workbook)
         workbook.close()
+
+
+def _chars_per_line(width: float, *, bold: bool = False) -> int:
+    """About how many characters of 11-point text fit a column `width` wide
+    (estimated on the wide side, so a wrapped row is rather too tall than cut)."""
+    return max(int(width * (0.9 if bold else 1.1)) - 1, 1)
+
+
+def _is_number(value: Cell) -> bool:
+    # numbers.Real also covers numpy's scalars; NaN (and NA, not Real) is empty.
+    return isinstance(value, Real) and not isinstance(value, bool) and value == value
+
+
+def _add_whole_number_check(worksheet: Worksheet, col: int, first: int, last: int) -> None:
+    worksheet.data_validation(
+        first,
+        col,
+        last,
+        col,
+        {
+            "validate": "integer",
+            "criteria": ">=",
+            "value": 0,
+            "ignore_blank": True,
+            "error_title": "Giá trị không hợp lệ",
+            "error_message": "Nhập một số nguyên, không âm (ví dụ 1250), không ghi chữ.",
+        },
+    )
 
 
 def _shown_length(value: Cell) -> int:
