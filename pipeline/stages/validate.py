@@ -273,6 +273,16 @@ RULES: dict[str, Rule] = {
     "LOAD_HIDDEN_SHEET": Rule("Trang tính bị ẩn"),
     "LOAD_FOOTER": Rule("Phần chữ ký cuối danh sách"),
     "LOAD_AFTER_FOOTER": Rule("Dòng sau phần chữ ký"),
+    # --- normalize and the review loop: their messages say what to do -------
+    "ADDRESS_UNPLACED": Rule("Không xác định chắc chắn được xã, phường"),
+    "REVIEW_UNREADABLE": Rule("Không đọc được sổ rà soát"),
+    "REVIEW_ROW_DAMAGED": Rule("Dòng của sổ rà soát bị sửa hỏng"),
+    "REVIEW_INCOMPLETE": Rule("Nhóm rà soát điền chưa đủ"),
+    "REVIEW_UNCLEAR": Rule("Quyết định rà soát không rõ"),
+    "REVIEW_KEEPS_INVALID": Rule("Tổ chức giữ nòng cốt không thuộc nhóm"),
+    "REVIEW_NO_REVIEWER": Rule("Quyết định chưa ghi người rà soát"),
+    "LEDGER_LINE_UNREADABLE": Rule("Dòng sổ quyết định bị hỏng"),
+    "REGISTRY_UNREADABLE": Rule("Không đọc được bảng mã người"),
 }
 VALIDATE_RULES = {code: rule for code, rule in RULES.items() if rule.severity is not None}
 RULE_ORDER = {code: rank for rank, code in enumerate(RULES)}
