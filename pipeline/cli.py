@@ -100,7 +100,7 @@ def _summary(report: RunReport) -> str:
         f"  Nhóm chờ rà soát: {vi_number(report.pending_review_groups)}.",
         f"  Kết quả ở thư mục {report.output_dir}/:",
     ]
-    lines += [f"    - {path.name}" for path in report.outputs]
+    lines += [f"    - {path.relative_to(report.output_dir).as_posix()}" for path in report.outputs]
     if report.files_skipped:
         lines.append("  Các tệp bị bỏ qua (xem lý do trong 'Lỗi dữ liệu.xlsx'):")
         lines += [f"    - {name}" for name in report.files_skipped]
