@@ -34,6 +34,12 @@ typecheck: $(STAMP)
 check: lint typecheck test
 
 bench: $(STAMP)
+	@bench_stamp=$(VENV)/.bench-installed-$$(sha1sum requirements-bench.txt | cut -c1-12); \
+	if [ ! -f $$bench_stamp ]; then \
+		echo "Đang cài đặt các thư viện cho benchmark vào $(VENV) (chỉ lần đầu)..."; \
+		$(PY) -m pip install --disable-pip-version-check --quiet --no-input --no-deps \
+			-r requirements-bench.txt && rm -f $(VENV)/.bench-installed-* && touch $$bench_stamp; \
+	fi
 	@$(PY) -m bench.run_all
 
 examples: $(STAMP)

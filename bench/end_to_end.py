@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.metrics import pairwise_scores
 from pipeline.synthetic import GroundTruth, generate_rosters
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
@@ -45,32 +46,6 @@ class Row:
     f1_cross_core: float
 
 
-def _pairs_within(groups: pd.Series) -> int:
-    sizes = groups.value_counts()
-    return int((sizes * (sizes - 1) // 2).sum())
-
-
-def _pair_counts(frame: pd.DataFrame, cross_core: bool) -> tuple[int, int, int]:
-    """(true pairs, predicted pairs, correct pairs) among the frame's records."""
-    if cross_core:
-        frame = frame[frame["is_core"]]
-
-    def count(keys: list[str]) -> int:
-        total = _pairs_within(frame.groupby(keys).ngroup())
-        if cross_core:  # pairs inside one organization do not count here
-            total -= _pairs_within(frame.groupby([*keys, "organization"]).ngroup())
-        return total
-
-    return count(["person_key"]), count(["person_id"]), count(["person_key", "person_id"])
-
-
-def _scores(true: int, predicted: int, correct: int) -> tuple[float, float, float]:
-    precision = correct / predicted if predicted else 1.0
-    recall = correct / true if true else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
-
-
 def accuracy(truth: GroundTruth, records_csv: Path) -> dict[str, float]:
     records = pd.read_csv(records_csv, dtype=str, keep_default_na=False)
     keys = {(r.source_file, r.sheet, str(r.row)): r.person_key for r in truth.rows}
@@ -78,12 +53,19 @@ def accuracy(truth: GroundTruth, records_csv: Path) -> dict[str, float]:
         keys[located]
         for located in zip(records["source_file"], records["sheet"], records["row"], strict=True)
     ]
-    records["is_core"] = records["is_core"] == "true"
     accepted = records[records["status"] == "accepted"]
-    result = {}
-    for label, cross_core in (("all", False), ("cross_core", True)):
-        precision, recall, f1 = _scores(*_pair_counts(accepted, cross_core))
-        result |= {f"precision_{label}": precision, f"recall_{label}": recall, f"f1_{label}": f1}
+    core = accepted[accepted["is_core"] == "true"]
+    result: dict[str, float] = {}
+    for label, frame, exclude_same in (
+        ("all", accepted, None),
+        ("cross_core", core, core["organization"]),
+    ):
+        scores = pairwise_scores(frame["person_key"], frame["person_id"], exclude_same)
+        result |= {
+            f"precision_{label}": scores.precision,
+            f"recall_{label}": scores.recall,
+            f"f1_{label}": scores.f1,
+        }
     return result
 
 

@@ -1,4 +1,11 @@
-"""Seeded synthetic rosters for the examples, the tests and later benchmarks.
+"""Seeded synthetic rosters for the examples, the tests and the benchmarks.
+
+Two kinds of output, chosen by `profile`:
+- "example" (the default): the five laid-out rosters described below;
+- "clean", "realistic", "hard": large Đồng Nai-like populations with roster
+  noise, as loader-shaped records (`generate_records`, fast enough for a
+  million rows) or written as simple rosters (`generate_rosters(...,
+  profile=...)`); see "Benchmark profiles" further down.
 
 `generate_rosters(output_dir, seed)` writes five roster workbooks, one per
 organization, laid out the way district and commune offices keep them, and
@@ -58,17 +65,23 @@ Files (all headers in row order as offices write them; rows are 1-based):
 from __future__ import annotations
 
 import calendar
+import importlib
 import random
+import re
 import unicodedata
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from pathlib import Path
 
+import pandas as pd
 import xlsxwriter
 
+from pipeline.admin_units import AdminUnits, AdminUnitsError, short_name
+from pipeline.models import LOAD_COLUMNS, PROVENANCE_COLUMNS, RAW_FIELDS
 from pipeline.text import fold
 
 ROSTER_YEAR = 2025
@@ -80,7 +93,7 @@ CREATED = datetime(ROSTER_YEAR, 1, 1)
 # --- Ground truth -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TruthPerson:
     """A synthetic person as they really are (before any roster's variant)."""
 
@@ -94,9 +107,12 @@ class TruthPerson:
     citizen_id: str | None  # 12-digit CCCD, 9-digit CMND or None
     phone: str | None
     away: bool
+    # People of one household (generate_records): a couple and their children
+    # share an address, and the children the father's surname.
+    household: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TruthRow:
     """One data row written to a roster."""
 
@@ -107,6 +123,8 @@ class TruthRow:
     person_key: str
     is_core: bool
     is_regular: bool
+    # How this row departs from a clean rendering of the person (NOISE_KINDS).
+    noise: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,9 +135,14 @@ class GroundTruth:
     non_data_rows: tuple[tuple[str, str, int], ...]
     cross_org_core_duplicates: tuple[str, ...]  # core in two or more organizations
     within_org_duplicates: tuple[str, ...]  # listed twice by one organization
-    # Different people with the same full name, written by different organizations.
+    # Different people with the same full name, written by different organizations
+    # (generate_records: with the same birth year too and living in one commune,
+    # whatever their organizations: the pairs that name, year and place cannot
+    # tell apart; all pairs of namesakes would not fit in memory at a million rows).
     namesakes: tuple[tuple[str, str], ...]
     people: tuple[TruthPerson, ...]  # everyone with at least one row
+    # Siblings born on one day: one surname, one address, other given names.
+    twins: tuple[tuple[str, str], ...] = ()
 
     def person(self, person_key: str) -> TruthPerson:
         return self._people_by_key[person_key]
@@ -1109,15 +1132,26 @@ def _ground_truth(
     )
 
 
-def generate_rosters(output_dir: Path, seed: int = 2018, *, scale: int = 1) -> GroundTruth:
-    """Write the five roster workbooks into `output_dir` and return the truth.
+def generate_rosters(
+    output_dir: Path, seed: int = 2018, *, scale: int = 1, profile: str = "example"
+) -> GroundTruth:
+    """Write roster workbooks into `output_dir` and return the truth.
 
-    `scale` multiplies the ordinary members and the planted cases; the default
-    gives the committed example set (about 290 data rows). Files already in
-    `output_dir` other than the five rosters are left alone.
+    The "example" profile writes the five laid-out rosters; `scale` multiplies
+    the ordinary members and the planted cases, and the default gives the
+    committed example set (about 290 data rows). Other profiles write
+    `generate_records(seed, people=PEOPLE_PER_SCALE * scale, profile=profile)`
+    as simple rosters, one file per organization and district, one sheet per
+    commune. Files already in `output_dir` other than the rosters are left alone.
     """
     if scale < 1:
         raise ValueError(f"scale must be at least 1, got {scale}")
+    if profile != "example":
+        records, truth = generate_records(seed, people=PEOPLE_PER_SCALE * scale, profile=profile)
+        output_dir.mkdir(parents=True, exist_ok=True)
+        if "nfd" in {kind for row in truth.rows for kind in row.noise}:
+            records = _with_nfd_names(records, truth)
+        return replace(truth, non_data_rows=tuple(_write_profile_rosters(output_dir, records)))
     population = _build_population(random.Random(seed), scale)
     output_dir.mkdir(parents=True, exist_ok=True)
     rows: list[TruthRow] = []
@@ -1132,3 +1166,980 @@ def generate_rosters(output_dir: Path, seed: int = 2018, *, scale: int = 1) -> G
         rows.extend(book.rows)
         non_data.extend(book.non_data)
     return _ground_truth(population, rows, non_data)
+
+
+# --- Benchmark profiles: large populations with realistic noise -----------------
+#
+# `generate_records(seed, people=..., profile=...)` builds loader-shaped records
+# directly (no workbook), fast enough for a million rows; `generate_rosters` with
+# a profile other than "example" writes the same records as simple workbooks.
+# Profiles share one population for a seed and size, so "clean", "realistic" and
+# "hard" differ only in how the rows are typed:
+# - clean: every row a faithful rendering (full date, full address, NFC name);
+# - realistic: noise at rates plausible for Đồng Nai rosters (see NOISES);
+# - hard: more of each, typos meeting year-only dates, and rosters typed in TCVN3.
+#
+# Population: households in the communes of old Đồng Nai (DONG_NAI), about
+# PEOPLE_PER_COMMUNE listed people per commune, so that common names repeat
+# by frequency alone. A household is one person, or a couple and their
+# children who share the father's surname and the address; some children are
+# twins (one birth date, other given names) and some sons carry the father's
+# full name. Everyone has a CCCD; some born before 1980 also have an old CMND,
+# which some rosters give instead. Each person belongs to one to three
+# organizations they are eligible for; each listing is core or not on its own.
+
+PROFILES = ("example", "clean", "realistic", "hard")
+# Listed people per commune (a real one has 10-20,000 inhabitants).
+PEOPLE_PER_COMMUNE = 5000
+# generate_rosters(profile=...) lists this many people per unit of scale.
+PEOPLE_PER_SCALE = 300
+
+
+@dataclass(frozen=True)
+class District:
+    name: str
+    kind: str  # "Huyện" or "Thành phố"
+    commune_kind: str  # "Xã" or "Phường"
+    communes: tuple[str, ...]
+
+
+# Pre-July-2025 units of Đồng Nai, used as place names (populations are synthetic).
+DONG_NAI = (
+    District("Nhơn Trạch", "Huyện", "Xã", (
+        "Phước Thiền", "Long Tân", "Hiệp Phước", "Phú Hội", "Phú Hữu", "Phú Đông", "Phú Thạnh",
+        "Đại Phước", "Phước An", "Phước Khánh", "Vĩnh Thanh", "Long Thọ")),
+    District("Biên Hòa", "Thành phố", "Phường", (
+        "Tân Phong", "Tân Biên", "Tân Hiệp", "Hố Nai", "Trảng Dài", "Long Bình", "Tam Hiệp",
+        "Quyết Thắng", "Thống Nhất", "Bửu Long")),
+    District("Vĩnh Cửu", "Huyện", "Xã", (
+        "Bình Lợi", "Thạnh Phú", "Tân Bình", "Thiện Tân", "Tân An", "Trị An", "Phú Lý",
+        "Mã Đà", "Hiếu Liêm")),
+    District("Long Thành", "Huyện", "Xã", (
+        "An Phước", "Long Phước", "Tam An", "Long An", "Bình Sơn", "Bình An", "Cẩm Đường",
+        "Lộc An", "Long Đức", "Phước Bình", "Phước Thái", "Tân Hiệp", "Bàu Cạn", "Suối Trầu")),
+    District("Trảng Bom", "Huyện", "Xã", (
+        "Bắc Sơn", "Bình Minh", "Quảng Tiến", "Sông Trầu", "Giang Điền", "An Viễn", "Đồi 61",
+        "Hố Nai 3", "Tây Hòa", "Trung Hòa", "Đông Hòa", "Sông Thao", "Bàu Hàm", "Thanh Bình",
+        "Cây Gáo")),
+    District("Thống Nhất", "Huyện", "Xã", (
+        "Gia Tân 1", "Gia Tân 2", "Gia Tân 3", "Gia Kiệm", "Quang Trung", "Bàu Hàm 2",
+        "Hưng Lộc", "Lộ 25", "Xuân Thiện", "Xuân Thạnh")),
+    District("Cẩm Mỹ", "Huyện", "Xã", (
+        "Long Giao", "Nhân Nghĩa", "Xuân Mỹ", "Sông Nhạn", "Xuân Đường", "Thừa Đức", "Xuân Quế",
+        "Sông Ray", "Lâm San", "Xuân Tây", "Xuân Đông", "Xuân Bảo")),
+    District("Xuân Lộc", "Huyện", "Xã", (
+        "Xuân Hiệp", "Xuân Thọ", "Xuân Bắc", "Suối Cát", "Xuân Trường", "Xuân Định", "Xuân Phú",
+        "Bảo Hòa", "Lang Minh", "Xuân Tâm", "Xuân Hưng", "Xuân Hòa", "Suối Cao", "Xuân Thành")),
+    District("Định Quán", "Huyện", "Xã", (
+        "Phú Ngọc", "Gia Canh", "Ngọc Định", "Phú Lợi", "Phú Tân", "Phú Vinh", "La Ngà",
+        "Túc Trưng", "Suối Nho", "Thanh Sơn")),
+    District("Tân Phú", "Huyện", "Xã", (
+        "Phú Lâm", "Phú Sơn", "Phú Thịnh", "Phú Xuân", "Phú Bình", "Phú Trung", "Trà Cổ",
+        "Nam Cát Tiên", "Tà Lài", "Phú Lập", "Đắk Lua")),
+    District("Long Khánh", "Thành phố", "Phường", (
+        "Xuân An", "Xuân Bình", "Xuân Trung", "Xuân Thanh", "Phú Bình", "Bảo Vinh", "Suối Tre",
+        "Xuân Lập", "Bàu Sen", "Xuân Tân")),
+)  # fmt: skip
+# The July 2025 merger comes from the official units (pipeline.admin_units:
+# "Phước Thiền" and "Long Tân" became "Xã Nhơn Trạch", "Tân Phong" and "Bình
+# Lợi" "Phường Tân Triều"…). A commune it does not know (the synthetic names,
+# or no dataset) is merged synthetically: each run of REFORM_GROUP communes of
+# a district takes its first one's name.
+REFORM_GROUP = 3
+NAMED_HAMLETS = (
+    "Ấp Bến Cam", "Ấp Chợ", "Ấp Bàu Bông", "Ấp Thành Công", "Ấp Phước Hòa", "Ấp Phước Lý",
+    "Ấp Xóm Gò", "Ấp Bến Đò", "Ấp Cây Dầu", "Ấp Đồng Tâm", "Ấp Tân Thủy", "Ấp Quý Thạnh",
+)  # fmt: skip
+NAMED_HAMLET_SHARE = 0.25
+HAMLETS_PER_COMMUNE = (5, 12)
+# When a run needs more communes than DONG_NAI lists, further ones are named
+# from these syllables (synthetic, but shaped like the real names).
+_SYNTHETIC_SYLLABLES = (
+    "An", "Bình", "Phước", "Long", "Tân", "Hòa", "Xuân", "Phú", "Thạnh", "Hưng", "Lộc", "Thọ",
+    "Vĩnh", "Hiệp", "Gia", "Trung", "Đông", "Tây", "Nam", "Bắc", "Thuận", "Lợi",
+)  # fmt: skip
+
+# Catholics (households) write a baptismal name in front on some rosters.
+CATHOLIC_SHARE = 0.2
+MALE_BAPTISMAL = ("Giuse", "Phêrô", "Gioan", "Phaolô", "Antôn", "Đaminh", "Micae", "Vincentê")
+FEMALE_BAPTISMAL = ("Maria", "Anna", "Têrêsa", "Catarina", "Rosa", "Anê", "Martha", "Lucia")
+# Household kinds and sizes: a single person, or a couple and 0-3 listed children.
+SINGLE_SHARE = 0.35
+CHILDREN_WEIGHTS = (0.35, 0.3, 0.25, 0.1)
+TWIN_SHARE = 0.1  # of second children: born on the first child's day
+JUNIOR_SHARE = 0.03  # of couples with a son: he gets his father's full name
+CMND_HOLDER_SHARE = 0.4  # of people born before CMND_HOLDER_BEFORE
+CMND_HOLDER_BEFORE = 1980
+VETERAN_SHARE = 0.25  # of men born 1948-1992 (may join CCB)
+EMPLOYEE_SHARE = 0.45  # of people born 1966-2007 (may join Công đoàn)
+# Memberships per person (1, 2, 3), capped by the organizations they may join.
+MEMBERSHIP_WEIGHTS = (0.68, 0.25, 0.07)
+MEMBERSHIP_ATTRACTION = {"doan": 6.0, "phunu": 4.0, "nongdan": 1.0, "ccb": 3.0, "congdoan": 2.0}
+# CCB keeps a core-only roster (no "Nòng cốt" column): every listing is core.
+CORE_SHARE = {"doan": 0.45, "phunu": 0.4, "nongdan": 0.35, "ccb": 1.0, "congdoan": 0.35}
+WITHIN_ORG_REPEAT_SHARE = 0.01  # listings written twice by one organization
+# Roster file name prefixes; one file per organization and district.
+FILE_PREFIX = {
+    "doan": "doan_thanh_nien",
+    "phunu": "hoi_lhpn",
+    "nongdan": "hoi_nong_dan",
+    "ccb": "hoi_ccb",
+    "congdoan": "cong_doan",
+}
+# Listed people are born in these years (aged 16 to 85 in the roster year);
+# each has at least one organization to join.
+BIRTH_YEARS = (1940, 2009)
+_JANUARY_FIRST = {
+    year: date(year, 1, 1).toordinal() for year in range(BIRTH_YEARS[0] - 2, BIRTH_YEARS[1] + 1)
+}
+# Birth years each organization accepts, for these larger populations.
+ELIGIBLE_YEARS = {
+    "doan": (1995, 2009),
+    "phunu": (1940, 2007),
+    "nongdan": (1940, 2000),
+    "ccb": (1940, 1992),
+    "congdoan": (1966, 2007),
+}
+FIRST_DATA_ROW = 4  # title, blank, header, then data (generate_rosters' layout)
+
+# More given names than the example set, most common first; a name's weight
+# falls with its rank, so Lan, Hương, Hùng, Dũng repeat often.
+FEMALE_GIVEN_BENCH = (
+    *FEMALE_GIVEN,
+    "Hạnh", "Diệu", "Châu", "Ngân", "Tiên", "Kiều", "Hậu", "Thoa", "Thanh", "Bích", "Uyên",
+    "Vy", "Trâm", "Nhàn", "Tuyền", "Sương", "Lệ", "Duyên", "Nguyệt", "Quỳnh", "Khuê", "Hoà",
+)  # fmt: skip
+MALE_GIVEN_BENCH = (
+    *MALE_GIVEN,
+    "Quý", "Sỹ", "Thủy", "Khoa", "Hoàng", "Nhân", "Trí", "Đức", "Thông", "Hoà", "Kỳ", "Vĩnh",
+    "Sang", "Toàn", "Dương", "Hoan", "Chiến", "Công", "Danh", "Hải", "Luân", "Phước",
+)  # fmt: skip
+GIVEN_RANK_EXPONENT = 0.6
+
+
+@dataclass(frozen=True)
+class Noise:
+    """How often each departure from a clean rendering happens: shares of rows,
+    unless the field says otherwise. The tags they leave on TruthRow.noise are
+    NOISE_KINDS."""
+
+    baptismal: float = 0.0  # of a Catholic's rows: baptismal name in front
+    no_diacritics: float = 0.0
+    upper: float = 0.0
+    nfd: float = 0.0  # decomposed Unicode (the reader normalizes it back)
+    old_tone: float = 0.0  # "Hoà", "Thuỷ", where the name allows it
+    i_y: float = 0.0  # "Quí" for "Quý", "Mĩ" for "Mỹ"…, where the name allows it
+    no_middle: float = 0.0
+    name_typo: float = 0.0  # one letter changed, added or dropped
+    typo_on_year_only: float = 0.0  # extra typo chance on a year-only row
+    year_only: float = 0.0  # in Phụ nữ and Nông dân rosters, a quarter of it elsewhere
+    day_month_swap: float = 0.0
+    day_typo: float = 0.0  # one digit of the day mistyped
+    short_address: float = 0.0  # "ấp 3, X. Phước Thiền, H. Nhơn Trạch"
+    moved: float = 0.0  # of people listed twice or more: a later listing in another hamlet
+    id_shown: float = 0.5  # of rows whose roster has an ID column
+    id_lost_zero: float = 0.0  # typed as a number, losing a leading zero
+    ccb_numeric_ids: bool = False  # CCB stores every ID as a number (as in the examples)
+    id_typo: float = 0.0
+    cmnd: float = 0.0  # of a CMND holder's rows showing an ID: the old CMND
+    new_commune: float = 0.0  # of branch lists: post-2025 commune names, no district
+    tcvn3: float = 0.0  # of branch lists: typed in TCVN3 (needs pipeline.legacy)
+
+
+NOISES = {
+    "clean": Noise(),
+    "realistic": Noise(
+        baptismal=0.5, no_diacritics=0.04, upper=0.05, nfd=0.05, old_tone=0.3, i_y=0.15,
+        no_middle=0.02, name_typo=0.015, year_only=0.15, day_month_swap=0.01, day_typo=0.01,
+        short_address=0.25, moved=0.03, id_lost_zero=0.05, ccb_numeric_ids=True, id_typo=0.005,
+        cmnd=0.3, new_commune=0.1,
+    ),
+    "hard": Noise(
+        baptismal=0.7, no_diacritics=0.1, upper=0.1, nfd=0.1, old_tone=0.5, i_y=0.3,
+        no_middle=0.05, name_typo=0.04, typo_on_year_only=0.1, year_only=0.35,
+        day_month_swap=0.03, day_typo=0.03, short_address=0.4, moved=0.1, id_shown=0.4,
+        id_lost_zero=0.1, ccb_numeric_ids=True, id_typo=0.015, cmnd=0.5, new_commune=0.25,
+        tcvn3=0.1,
+    ),
+}  # fmt: skip
+NOISE_KINDS = (
+    "baptismal", "no_diacritics", "upper", "nfd", "old_tone", "i_y", "no_middle", "name_typo",
+    "year_only", "day_month_swap", "day_typo", "short_address", "moved", "id_lost_zero",
+    "id_typo", "cmnd", "new_commune", "tcvn3",
+)  # fmt: skip
+# Where pipeline/legacy.py (written separately) provides `from_unicode(text,
+# encoding)`; without it the "tcvn3" noise is not applied.
+LEGACY_MODULE = "pipeline.legacy"
+
+
+# Compared and hashed by identity: each place exists once, and hashing its
+# fields (a district's commune list) would dominate the roster lookups.
+@dataclass(frozen=True, eq=False)
+class _Place:
+    district: District
+    commune: str
+    new_commune: str  # after the July 2025 merger
+    new_kind: str  # "Xã", "Phường" or "" when the name says it ("Phường 3")
+    hamlets: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class _Member:
+    """A listed person while the population is drawn (mutable: households are
+    filled in several passes)."""
+
+    key: str
+    surname: str
+    middles: tuple[str, ...]
+    given: str
+    sex: str
+    birth: date
+    place: _Place
+    hamlet: str
+    group: int | None
+    household: str
+    baptismal: str | None
+    citizen_id: str
+    cmnd: str | None
+    phone: str | None
+    away_note: str | None
+
+    @property
+    def full_name(self) -> str:
+        return " ".join((self.surname, *self.middles, self.given))
+
+    def truth(self) -> TruthPerson:
+        return TruthPerson(
+            person_key=self.key,
+            full_name=self.full_name,
+            sex=self.sex,
+            birth_date=self.birth,
+            hamlet=self.hamlet,
+            commune=f"{self.place.district.commune_kind} {self.place.commune}",
+            district=f"{self.place.district.kind} {self.place.district.name}",
+            citizen_id=self.citizen_id,
+            phone=self.phone,
+            away=self.away_note is not None,
+            household=self.household,
+        )
+
+
+class _Draw:
+    """Weighted draws by bisection on cumulative weights: random.choices would
+    rebuild them on every call, which dominates at a million rows."""
+
+    def __init__(self, rng: random.Random, table: Sequence[tuple[str, float]]) -> None:
+        self.rng = rng
+        self.items = [item for item, _ in table]
+        total = 0.0
+        self.cumulative: list[float] = []
+        for _, weight in table:
+            total += weight
+            self.cumulative.append(total)
+
+    def __call__(self) -> str:
+        point = self.rng.random() * self.cumulative[-1]
+        return self.items[bisect_right(self.cumulative, point)]
+
+
+def _pick(rng: random.Random, weights: Sequence[float]) -> int:
+    """Index drawn with the given weights (random.choices is slow for one draw)."""
+    point = rng.random() * sum(weights)
+    for index, weight in enumerate(weights):
+        point -= weight
+        if point < 0:
+            return index
+    return len(weights) - 1
+
+
+def _ranked(names: Sequence[str]) -> tuple[tuple[str, float], ...]:
+    unique = list(dict.fromkeys(names))
+    return tuple(
+        (name, 1.0 / (rank + 1) ** GIVEN_RANK_EXPONENT) for rank, name in enumerate(unique)
+    )
+
+
+def _places(count: int, rng: random.Random) -> list[_Place]:
+    """`count` communes, taken from the districts in turn so a small run still
+    spans several districts, with their hamlets and post-2025 names."""
+    names: list[tuple[District, str]] = []
+    longest = max(len(d.communes) for d in DONG_NAI)
+    for index in range(longest):
+        names.extend((d, d.communes[index]) for d in DONG_NAI if index < len(d.communes))
+    taken = {fold(name) for _, name in names}
+    synthetic = (
+        f"{first} {second}"
+        for first in _SYNTHETIC_SYLLABLES
+        for second in _SYNTHETIC_SYLLABLES
+        if first != second and fold(f"{first} {second}") not in taken
+    )
+    while len(names) < count:
+        names.append((DONG_NAI[len(names) % len(DONG_NAI)], next(synthetic)))
+    names = names[:count]
+    used_in: dict[str, list[str]] = defaultdict(list)
+    for district, commune in names:
+        used_in[district.name].append(commune)
+    try:
+        units: AdminUnits | None = AdminUnits.for_province("Đồng Nai")
+    except AdminUnitsError:
+        units = None
+    places = []
+    for district, commune in names:
+        placement = units.place(commune, district.name) if units else None
+        if placement is not None and placement.new_commune:
+            new_name = short_name(placement.new_commune)
+            new_kind = placement.new_commune.removesuffix(new_name).strip()
+        else:
+            siblings = used_in[district.name]
+            new_name = siblings[siblings.index(commune) // REFORM_GROUP * REFORM_GROUP]
+            new_kind = district.commune_kind
+        word = "Khu phố" if district.commune_kind == "Phường" else "Ấp"
+        hamlets = []
+        for number in range(1, rng.randint(*HAMLETS_PER_COMMUNE) + 1):
+            named = word == "Ấp" and rng.random() < NAMED_HAMLET_SHARE
+            hamlets.append(rng.choice(NAMED_HAMLETS) if named else f"{word} {number}")
+        places.append(
+            _Place(
+                district=district,
+                commune=commune,
+                new_commune=new_name,
+                new_kind=new_kind,
+                hamlets=tuple(dict.fromkeys(hamlets)),
+            )
+        )
+    return places
+
+
+class _Households:
+    """Draws the listed people household by household."""
+
+    def __init__(self, rng: random.Random, places: Sequence[_Place]) -> None:
+        self.rng = rng
+        self.places = places
+        self.members: list[_Member] = []
+        self.twins: list[tuple[str, str]] = []
+        self.surname = _Draw(rng, SURNAMES)
+        self.middles = {
+            (sex, modern): _Draw(rng, _middle_table(sex, modern))
+            for sex in "MF"
+            for modern in (False, True)
+        }
+        self.given = {
+            "F": _Draw(rng, _ranked(FEMALE_GIVEN_BENCH)),
+            "M": _Draw(rng, _ranked(MALE_GIVEN_BENCH)),
+        }
+        self._ids: set[str] = set()
+        self._households = 0
+
+    def draw(self, people: int) -> None:
+        while len(self.members) < people:
+            self._household(people - len(self.members))
+
+    def _household(self, room: int) -> None:
+        rng = self.rng
+        self._households += 1
+        household = f"H{self._households:07d}"
+        place = self.places[int(rng.random() * len(self.places))]
+        hamlet = place.hamlets[int(rng.random() * len(place.hamlets))]
+        group = 1 + int(rng.random() * 15) if rng.random() < GROUP_SHARE else None
+        catholic = rng.random() < CATHOLIC_SHARE
+        address = (place, hamlet, group, household, catholic)
+        if room == 1 or rng.random() < SINGLE_SHARE:
+            sex = "F" if rng.random() < 0.55 else "M"
+            self._add(address, sex, self.surname(), round(rng.triangular(*BIRTH_YEARS, 1990)))
+            return
+        father_year = round(rng.triangular(BIRTH_YEARS[0], 1985, 1965))
+        father = self._add(address, "M", self.surname(), father_year)
+        mother_year = min(max(father_year - 2 + int(rng.random() * 9), BIRTH_YEARS[0]), 2007)
+        self._add(address, "F", self.surname(), mother_year)
+        children = _pick(rng, CHILDREN_WEIGHTS)
+        born: list[_Member] = []
+        for _ in range(min(children, room - 2)):
+            year = father_year + 22 + int(rng.random() * 17)
+            if year > BIRTH_YEARS[1]:
+                continue
+            sex = "F" if rng.random() < 0.5 else "M"
+            if len(born) == 1 and rng.random() < TWIN_SHARE:
+                twin = self._add(
+                    address, sex, father.surname, 0, birth=born[0].birth, avoid=born[0].given
+                )
+                self.twins.append((born[0].key, twin.key))
+            else:
+                child = self._add(address, sex, father.surname, year)
+                born.append(child)
+                if sex == "M" and rng.random() < JUNIOR_SHARE:
+                    child.middles, child.given = father.middles, father.given
+
+    def _add(
+        self,
+        address: tuple[_Place, str, int | None, str, bool],
+        sex: str,
+        surname: str,
+        year: int,
+        birth: date | None = None,
+        avoid: str = "",  # a twin's given name: never the sibling's
+    ) -> _Member:
+        rng = self.rng
+        place, hamlet, group, household, catholic = address
+        if birth is None:
+            birth = date.fromordinal(_JANUARY_FIRST[year] + int(rng.random() * 365))
+        middles = [self.middles[(sex, birth.year >= _FASHION_YEAR)]()]
+        seconds = FEMALE_SECOND_MIDDLES if sex == "F" else MALE_SECOND_MIDDLES
+        if rng.random() < _TWO_MIDDLES_SHARE:
+            second = seconds[int(rng.random() * len(seconds))]
+            if second != middles[0]:
+                middles.append(second)
+        given = self.given[sex]()
+        while given in middles or given == avoid:
+            given = self.given[sex]()
+        baptismal = None
+        if catholic:
+            names = FEMALE_BAPTISMAL if sex == "F" else MALE_BAPTISMAL
+            baptismal = names[int(rng.random() * len(names))]
+        cmnd = phone = away_note = None
+        if birth.year < CMND_HOLDER_BEFORE and rng.random() < CMND_HOLDER_SHARE:
+            cmnd = f"27{int(rng.random() * 10**7):07d}"
+        if rng.random() < PHONE_SHARE:
+            prefix = PHONE_PREFIXES[int(rng.random() * len(PHONE_PREFIXES))]
+            phone = f"{prefix}{int(rng.random() * 10**7):07d}"
+        if rng.random() < AWAY_SHARE:
+            away_note = AWAY_NOTES[int(rng.random() * len(AWAY_NOTES))]
+        # Positional: a million keyword constructions cost seconds.
+        member = _Member(
+            f"P{len(self.members) + 1:07d}", surname, tuple(middles), given, sex, birth, place,
+            hamlet, group, household, baptismal, self._cccd(sex, birth), cmnd, phone, away_note,
+        )  # fmt: skip
+        self.members.append(member)
+        return member
+
+    def _cccd(self, sex: str, birth: date) -> str:
+        rng = self.rng
+        province = HOME_PROVINCE
+        if rng.random() < OTHER_PROVINCE_SHARE:
+            province = OTHER_PROVINCES[int(rng.random() * len(OTHER_PROVINCES))]
+        century_sex = (0 if birth.year < 2000 else 2) + (1 if sex == "F" else 0)
+        while True:
+            number = f"{province}{century_sex}{birth.year % 100:02d}{int(rng.random() * 10**6):06d}"
+            if number not in self._ids:
+                self._ids.add(number)
+                return number
+
+
+def _middle_table(sex: str, modern: bool) -> tuple[tuple[str, float], ...]:
+    table: Sequence[tuple[str, float]] = FEMALE_MIDDLES if sex == "F" else MALE_MIDDLES
+    if modern:
+        return tuple((m, w / 3 if m in _OLD_FASHIONED_MIDDLES else w) for m, w in table)
+    return tuple(table)
+
+
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    member: _Member
+    org: str
+    is_core: bool
+    is_regular: bool
+    later: bool  # not the person's first listing (a move shows on such a one)
+
+
+@cache
+def _eligible(sex: str, year: int, veteran: bool, employee: bool) -> tuple[str, ...]:
+    orgs = []
+    for org, (low, high) in ELIGIBLE_YEARS.items():
+        if not low <= year <= high:
+            continue
+        if (org == "phunu" and sex != "F") or (org == "ccb" and not veteran):
+            continue
+        if org == "congdoan" and not employee:
+            continue
+        orgs.append(org)
+    return tuple(orgs)
+
+
+def _listings(members: Sequence[_Member], rng: random.Random) -> list[_Listing]:
+    listings = []
+    for member in members:
+        veteran = member.sex == "M" and rng.random() < VETERAN_SHARE
+        employee = rng.random() < EMPLOYEE_SHARE
+        orgs = list(_eligible(member.sex, member.birth.year, veteran, employee))
+        wanted = 1 + _pick(rng, MEMBERSHIP_WEIGHTS)
+        chosen: list[str] = []
+        while orgs and len(chosen) < wanted:
+            org = orgs.pop(_pick(rng, [MEMBERSHIP_ATTRACTION[o] for o in orgs]))
+            chosen.append(org)
+        if rng.random() < WITHIN_ORG_REPEAT_SHARE:
+            chosen.append(chosen[0])
+        for number, org in enumerate(chosen):
+            core = rng.random() < CORE_SHARE[org]
+            regular = member.away_note is None and rng.random() < (
+                REGULAR_SHARE_CORE if core else REGULAR_SHARE_OTHER
+            )
+            listings.append(_Listing(member, org, core, regular, number > 0))
+    return listings
+
+
+# --- Rendering a listing as typed, with noise ------------------------------------
+
+_TONE_MARKS = ("\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
+
+
+def _tone_pairs() -> dict[str, str]:
+    """New-style <-> old-style tone placement at the end of a syllable: "òa" <->
+    "oà", "úy" <-> "uý" (both in lower and title case)."""
+    pairs: dict[str, str] = {}
+    for first, second in (("o", "a"), ("o", "e"), ("u", "y")):
+        for mark in _TONE_MARKS:
+            new = unicodedata.normalize("NFC", first + mark) + second
+            old = first + unicodedata.normalize("NFC", second + mark)
+            for a, b in ((new, old), (new.capitalize(), old.capitalize())):
+                pairs[a], pairs[b] = b, a
+    return pairs
+
+
+_TONE_SWAP = _tone_pairs()
+# Not after "q": in "Quý" the "u" belongs to the consonant and the mark stays put.
+_TONE_ENDING = re.compile(r"(?<![qQ])(" + "|".join(_TONE_SWAP) + r")\b")
+# Spellings that differ by i/y only; "uy" and "ay" never change.
+_I_Y = {"Quý": "Quí", "Mỹ": "Mĩ", "Lý": "Lí", "Kỳ": "Kì", "Sỹ": "Sĩ"}
+_I_Y_SWAP = {**_I_Y, **{b: a for a, b in _I_Y.items()}}
+_TYPO_LETTERS = "abcdeghiklmnopqrstuvxy"
+# Abbreviations of unit words in a hurried address.
+_SHORT_UNITS = {"Xã": "X.", "Phường": "P.", "Huyện": "H.", "Thành phố": "TP."}
+# Fields every profile row fills, per organization, in roster column order.
+ROSTER_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "doan": (
+        ("STT", "row_number"), ("Họ và tên", "full_name"), ("Ngày sinh", "birth_date"),
+        ("Giới tính", "sex"), ("Chỗ ở hiện nay", "address"), ("Số CCCD", "citizen_id"),
+        ("Số điện thoại", "phone"), ("Chi đoàn", "branch"), ("Chức vụ", "position"),
+        ("Nòng cốt", "core"), ("SHTX", "regular"), ("Ghi chú", "note"),
+    ),
+    "phunu": (
+        ("TT", "row_number"), ("Họ tên hội viên", "full_name"), ("Năm sinh", "birth_date"),
+        ("Địa chỉ", "address"), ("CCCD/CMND", "citizen_id"), ("Chi hội", "branch"),
+        ("Chức danh", "position"), ("Nòng cốt", "core"), ("Sinh hoạt thường xuyên", "regular"),
+        ("Ghi chú", "note"),
+    ),
+    "nongdan": (
+        ("STT", "row_number"), ("Họ và tên", "full_name"), ("Ngày sinh", "birth_date"),
+        ("Giới tính", "sex"), ("Ấp/KP", "hamlet"), ("Xã/Phường", "commune"),
+        ("Chức vụ", "position"), ("Chi hội", "branch"), ("Nòng cốt", "core"),
+        ("SHTX", "regular"),
+    ),
+    # A core-only roster: no "Nòng cốt" column.
+    "ccb": (
+        ("STT", "row_number"), ("Họ và tên", "full_name"),
+        ("Ngày tháng năm sinh", "birth_date"), ("Thường trú", "address"),
+        ("Số định danh", "citizen_id"), ("Chức vụ", "position"), ("Chi hội", "branch"),
+        ("SHTX", "regular"), ("Ghi chú", "note"),
+    ),
+    "congdoan": (
+        ("STT", "row_number"), ("Họ tên", "full_name"), ("Ngày tháng năm sinh", "birth_date"),
+        ("Giới tính", "sex"), ("Nơi cư trú", "address"), ("Số CCCD", "citizen_id"),
+        ("Tổ công đoàn", "branch"), ("Vị trí", "position"), ("Nòng cốt", "core"),
+        ("SHTX", "regular"),
+    ),
+}  # fmt: skip
+_ROSTER_FIELDS = {
+    org: frozenset(field for _, field in layout) for org, layout in ROSTER_COLUMNS.items()
+}
+_CORE_POSITIONS = (("leader", 0.15), ("deputy", 0.15), ("officer", 0.3), ("member", 0.4))
+
+
+def legacy_encoder() -> Callable[[str, str], str] | None:
+    """`from_unicode(text, encoding)` of pipeline/legacy.py, or None while that
+    module does not exist (the "tcvn3" noise is then not applied)."""
+    try:
+        module = importlib.import_module(LEGACY_MODULE)
+    except ModuleNotFoundError:
+        return None
+    encoder: Callable[[str, str], str] = module.from_unicode
+    return encoder
+
+
+@dataclass(frozen=True)
+class _Roster:
+    """How one branch typed its list (a branch per hamlet; the union's members
+    by where they live): its rows go to the sheet of the commune as the branch
+    names it, in the organization's file for the district."""
+
+    source_file: str
+    sheet: str
+    new_names: bool  # written after the July 2025 merger
+    tcvn3: bool
+
+
+class _Renderer:
+    def __init__(self, noise: Noise, rng: random.Random) -> None:
+        self.noise = noise
+        self.rng = rng
+        self.encode = legacy_encoder() if noise.tcvn3 else None
+        self.rosters: dict[tuple[str, _Place, str], _Roster] = {}
+
+    def roster(self, org: str, place: _Place, hamlet: str) -> _Roster:
+        key = (org, place, hamlet)
+        if key not in self.rosters:
+            rng, noise = self.rng, self.noise
+            new_names = rng.random() < noise.new_commune
+            tcvn3 = self.encode is not None and rng.random() < noise.tcvn3
+            district = fold(place.district.name).replace(" ", "_")
+            self.rosters[key] = _Roster(
+                source_file=f"{FILE_PREFIX[org]}_{district}.xlsx",
+                sheet=place.new_commune if new_names else place.commune,
+                new_names=new_names,
+                tcvn3=tcvn3,
+            )
+        return self.rosters[key]
+
+    def name(self, member: _Member, year_only: bool, tags: list[str]) -> str:
+        rng, noise = self.rng, self.noise
+        words = [member.surname, *member.middles, member.given]
+        if member.middles and rng.random() < noise.no_middle:
+            words = [member.surname, member.given]
+            tags.append("no_middle")
+        typo_chance = noise.name_typo + (noise.typo_on_year_only if year_only else 0.0)
+        if rng.random() < typo_chance:
+            position = rng.randrange(len(words))
+            words[position] = self._typo(words[position])
+            tags.append("name_typo")
+        if member.baptismal and rng.random() < noise.baptismal:
+            words.insert(0, member.baptismal)
+            tags.append("baptismal")
+        if rng.random() < noise.i_y:
+            swapped = [_I_Y_SWAP.get(word, word) for word in words]
+            if swapped != words:
+                words = swapped
+                tags.append("i_y")
+        text = " ".join(words)
+        if rng.random() < noise.old_tone:
+            toned = _TONE_ENDING.sub(lambda m: _TONE_SWAP[m.group(1)], text)
+            if toned != text:
+                text = toned
+                tags.append("old_tone")
+        script = rng.random()
+        if script < noise.upper:
+            text = text.upper()
+            tags.append("upper")
+        elif script < noise.upper + noise.no_diacritics:
+            text = _without_diacritics(text)
+            tags.append("no_diacritics")
+        elif script < noise.upper + noise.no_diacritics + noise.nfd:
+            decomposed = unicodedata.normalize("NFD", text)
+            if decomposed != text:
+                text = decomposed
+                tags.append("nfd")
+        return text
+
+    def _typo(self, word: str) -> str:
+        rng = self.rng
+        at = rng.randrange(len(word))
+        letter = _TYPO_LETTERS[rng.randrange(len(_TYPO_LETTERS))]
+        letter = letter.upper() if word[at].isupper() else letter
+        operation = rng.randrange(3)
+        if operation == 0 and len(word) > 2:
+            return word[:at] + word[at + 1 :]
+        if operation == 1:
+            return word[: at + 1] + word[at:]  # a doubled letter: "Lann"
+        changed = word[:at] + letter + word[at + 1 :]
+        return changed if changed != word else word + letter
+
+    def birth(self, member: _Member, org: str, tags: list[str]) -> Cell:
+        """The birth date as the organization types it: an Excel date, or text."""
+        rng, noise = self.rng, self.noise
+        year_only_share = noise.year_only if org in ("phunu", "nongdan") else noise.year_only / 4
+        if rng.random() < year_only_share:
+            tags.append("year_only")
+            return member.birth.year
+        birth = member.birth
+        if rng.random() < noise.day_month_swap and birth.day <= 12 and birth.day != birth.month:
+            birth = date(birth.year, birth.day, birth.month)
+            tags.append("day_month_swap")
+        elif rng.random() < noise.day_typo:
+            birth = birth.replace(day=self._mistyped_day(birth))
+            tags.append("day_typo")
+        if org == "phunu":
+            return f"{birth.day:02d}/{birth.month:02d}/{birth.year}"
+        if org == "nongdan":
+            separator = "." if rng.random() < 0.5 else "-"
+            return f"{birth.day:02d}{separator}{birth.month:02d}{separator}{birth.year}"
+        return birth
+
+    def _mistyped_day(self, birth: date) -> int:
+        typed = f"{birth.day:02d}"
+        last = calendar.monthrange(birth.year, birth.month)[1]
+        options = [
+            day
+            for day in range(1, last + 1)
+            if sum(a != b for a, b in zip(f"{day:02d}", typed, strict=True)) == 1
+        ]
+        return options[self.rng.randrange(len(options))]
+
+    def address(self, listing: _Listing, roster: _Roster, tags: list[str]) -> dict[str, str | None]:
+        """The address fields the organization's roster has."""
+        rng, noise = self.rng, self.noise
+        member, org = listing.member, listing.org
+        place, district = member.place, member.place.district
+        hamlet = member.hamlet
+        if listing.later and rng.random() < noise.moved and len(place.hamlets) > 1:
+            hamlet = rng.choice([h for h in place.hamlets if h != member.hamlet])
+            tags.append("moved")
+        short = rng.random() < noise.short_address
+        local_hamlet = hamlet
+        inner = hamlet[0].lower() + hamlet[1:]  # "Tổ 5, ấp 3"
+        if short and hamlet.startswith("Khu phố "):
+            local_hamlet = inner = "KP " + hamlet.removeprefix("Khu phố ")
+        elif short:
+            local_hamlet = inner
+        local = local_hamlet if member.group is None else f"Tổ {member.group}, {inner}"
+        commune = place.new_commune if roster.new_names else place.commune
+        if roster.new_names and (commune != place.commune or org not in ("phunu", "nongdan")):
+            tags.append("new_commune")
+        if org == "phunu":
+            if short and local_hamlet != hamlet:
+                tags.append("short_address")
+            return {"address": local}
+        if org == "nongdan":
+            if short and local_hamlet != hamlet:
+                tags.append("short_address")
+            return {"hamlet": local_hamlet, "commune": commune}
+        commune_kind = place.new_kind if roster.new_names else district.commune_kind
+        district_kind = district.kind
+        if short:
+            tags.append("short_address")
+            text = f"{local}, {_SHORT_UNITS.get(commune_kind, '')} {commune}".replace("  ", " ")
+            if not roster.new_names:
+                text += f", {_SHORT_UNITS[district_kind]} {district.name}"
+            return {"address": text}
+        if roster.new_names:
+            unit = f"{commune_kind.lower()} {commune}".strip()
+            return {"address": f"{local}, {unit}, tỉnh Đồng Nai"}
+        if org == "doan":
+            text = f"{local}, {commune_kind.lower()} {commune}, "
+            text += f"{district_kind.lower()} {district.name}"
+        elif org == "ccb":
+            text = f"{local}, {commune}, {district.name}, Đồng Nai"
+        else:
+            text = (
+                f"{local}, {commune_kind} {commune}, {district_kind} {district.name}, Tỉnh Đồng Nai"
+            )
+        return {"address": text}
+
+    def citizen_id(self, member: _Member, org: str, tags: list[str]) -> str | int | None:
+        rng, noise = self.rng, self.noise
+        if rng.random() >= noise.id_shown:
+            return None
+        number = member.citizen_id
+        if member.cmnd and rng.random() < noise.cmnd:
+            number = member.cmnd
+            tags.append("cmnd")
+        if rng.random() < noise.id_typo:
+            at = rng.randrange(3, len(number))  # the province code is rarely mistyped
+            digit = str((int(number[at]) + rng.randint(1, 9)) % 10)
+            number = number[:at] + digit + number[at + 1 :]
+            tags.append("id_typo")
+        if (org == "ccb" and noise.ccb_numeric_ids) or rng.random() < noise.id_lost_zero:
+            if number.startswith("0"):
+                tags.append("id_lost_zero")
+            return int(number)
+        return number
+
+    def position(self, org: str, core: bool) -> str:
+        rule = ORG_RULES[org]
+        if not core:
+            return rule.member
+        point, total = self.rng.random(), 0.0
+        for role, share in _CORE_POSITIONS:
+            total += share
+            if point < total:
+                return str(getattr(rule, role))
+        return rule.member
+
+    def branch(self, org: str, hamlet: str) -> str:
+        prefix = ORG_RULES[org].branch_prefix
+        return (
+            f"{prefix} {hamlet}"
+            if prefix
+            else UNION_TEAMS[int(self.rng.random() * len(UNION_TEAMS))]
+        )
+
+    def row(self, listing: _Listing, roster: _Roster) -> tuple[dict[str, object], list[str]]:
+        """The raw fields of one listing as typed, and the noise tags it got."""
+        member, org = listing.member, listing.org
+        tags: list[str] = []
+        birth = self.birth(member, org, tags)
+        fields: dict[str, object] = {
+            "full_name": self.name(member, isinstance(birth, int), tags),
+            "birth_date": birth,
+            **self.address(listing, roster, tags),
+            "position": self.position(org, listing.is_core),
+            "branch": self.branch(org, member.hamlet),
+            "core": ("X" if org == "congdoan" else "x") if listing.is_core else None,
+            "regular": ("X" if org == "congdoan" else "x") if listing.is_regular else None,
+        }
+        columns = _ROSTER_FIELDS[org]
+        if "sex" in columns:
+            fields["sex"] = "Nữ" if member.sex == "F" else "Nam"
+        if "citizen_id" in columns:
+            fields["citizen_id"] = self.citizen_id(member, org, tags)
+        if "phone" in columns:
+            fields["phone"] = member.phone
+        if "note" in columns:
+            fields["note"] = member.away_note
+        if "core" not in columns:
+            fields["core"] = None
+        if roster.tcvn3 and self.encode is not None:
+            encode = self.encode
+            for field, value in fields.items():
+                if isinstance(value, str):
+                    fields[field] = encode(value, "tcvn3")
+            tags.append("tcvn3")
+        return fields, tags
+
+
+# --- Records and rosters of a profile --------------------------------------------
+
+
+def _noise(profile: str) -> Noise:
+    if profile not in NOISES:
+        choices = ", ".join(NOISES)
+        raise ValueError(f"profile must be one of {choices} here, got {profile!r}")
+    return NOISES[profile]
+
+
+def generate_records(
+    seed: int = 2018, *, people: int, profile: str = "realistic"
+) -> tuple[pd.DataFrame, GroundTruth]:
+    """Loader-shaped records of `people` synthetic people, and the truth.
+
+    The frame has exactly the columns `load` returns (PROVENANCE_COLUMNS,
+    RAW_FIELDS, LOAD_COLUMNS; dtype object), one row per listing (about 1.4 per
+    person), with synthetic provenance: one file per organization and district,
+    one sheet per commune, data from row FIRST_DATA_ROW. Text is as the reader
+    delivers it (NFC), so "nfd" noise shows only in written workbooks. The truth
+    names the person behind every row and the noise each row carries.
+    """
+    if people < 1:
+        raise ValueError(f"people must be at least 1, got {people}")
+    noise = _noise(profile)
+    # The population has a generator of its own, so every profile of one seed
+    # and size lists the same people in the same organizations.
+    population_rng = random.Random(f"{seed}/people")
+    places = _places(max(2, -(-people // PEOPLE_PER_COMMUNE)), population_rng)
+    households = _Households(population_rng, places)
+    households.draw(people)
+    listings = _listings(households.members, population_rng)
+
+    renderer = _Renderer(noise, random.Random(f"{seed}/{profile}"))
+    by_sheet: dict[tuple[str, str], list[tuple[_Listing, _Roster]]] = defaultdict(list)
+    for listing in listings:
+        member = listing.member
+        roster = renderer.roster(listing.org, member.place, member.hamlet)
+        by_sheet[(roster.source_file, roster.sheet)].append((listing, roster))
+
+    # Whole rows as tuples: pandas turns a list of tuples into its object block
+    # in one pass, where a dict of column lists would be copied twice.
+    rows: list[tuple[object, ...]] = []
+    truth_rows: list[TruthRow] = []
+    for (source_file, sheet), entries in sorted(by_sheet.items()):
+        prefix = f"{source_file}|{sheet}|"
+        for number, (listing, roster) in enumerate(entries, start=FIRST_DATA_ROW):
+            fields, tags = renderer.row(listing, roster)
+            if "nfd" in tags:  # the reader normalizes every string to NFC
+                fields["full_name"] = unicodedata.normalize("NFC", str(fields["full_name"]))
+            org = listing.org
+            rows.append(
+                (f"{prefix}{number}", source_file, sheet, number, org,
+                 *map(fields.get, RAW_FIELDS), (), org != "ccb", "")
+            )  # fmt: skip
+            truth_rows.append(
+                TruthRow(
+                    source_file, sheet, number, org, listing.member.key,
+                    listing.is_core, listing.is_regular, tuple(tags),
+                )
+            )  # fmt: skip
+    columns = [*PROVENANCE_COLUMNS, *RAW_FIELDS, *LOAD_COLUMNS]
+    records = pd.DataFrame(rows, columns=columns, dtype=object)
+    del rows
+    return records, _profile_truth(households, truth_rows)
+
+
+def _with_nfd_names(records: pd.DataFrame, truth: GroundTruth) -> pd.DataFrame:
+    """The records with the names of "nfd" rows decomposed again, as typed."""
+    names = [
+        unicodedata.normalize("NFD", name) if "nfd" in row.noise else name
+        for name, row in zip(records["full_name"], truth.rows, strict=True)
+    ]
+    return records.assign(full_name=pd.Series(names, index=records.index, dtype=object))
+
+
+def _profile_truth(households: _Households, rows: list[TruthRow]) -> GroundTruth:
+    listings = pd.DataFrame(
+        {
+            "person": [row.person_key for row in rows],
+            "org": [row.organization for row in rows],
+            "core": [row.is_core for row in rows],
+        }
+    )
+    core_orgs = listings[listings["core"]].groupby("person")["org"].nunique()
+    repeated = listings.groupby(["person", "org"]).size()
+    people = tuple(member.truth() for member in households.members)
+    alike: dict[tuple[str, int, str, str], list[str]] = defaultdict(list)
+    folded: dict[str, str] = {}  # names repeat: fold each once
+    for person in people:
+        name = person.full_name
+        key = folded.get(name) or folded.setdefault(name, fold(name))
+        place = (person.commune, person.district)
+        alike[(key, person.birth_date.year, *place)].append(person.person_key)
+    namesakes = tuple(
+        (first, second)
+        for keys in alike.values()
+        if len(keys) > 1
+        for i, first in enumerate(keys)
+        for second in keys[i + 1 :]
+    )
+    return GroundTruth(
+        rows=tuple(rows),
+        non_data_rows=(),
+        cross_org_core_duplicates=tuple(sorted(core_orgs.index[core_orgs >= 2])),
+        within_org_duplicates=tuple(
+            sorted(set(repeated.index[repeated >= 2].get_level_values("person")))
+        ),
+        namesakes=namesakes,
+        people=people,
+        twins=tuple(households.twins),
+    )
+
+
+def _write_profile_rosters(output_dir: Path, records: pd.DataFrame) -> list[tuple[str, str, int]]:
+    """Write the records as simple rosters (a title, a blank row, the header,
+    the data) and return the title and header rows, which are not records."""
+    non_data: list[tuple[str, str, int]] = []
+    for source_file, in_file in records.groupby("source_file", sort=True):
+        org = str(in_file["organization"].iloc[0])
+        workbook = xlsxwriter.Workbook(str(output_dir / str(source_file)))
+        workbook.set_properties({"created": CREATED, "author": "pipeline.synthetic"})
+        cell = workbook.add_format({"border": 1, "font_name": "Times New Roman"})
+        when = workbook.add_format(
+            {"border": 1, "font_name": "Times New Roman", "num_format": "dd/mm/yyyy"}
+        )
+        bold = workbook.add_format({"bold": True, "font_name": "Times New Roman"})
+        layout = ROSTER_COLUMNS[org]
+        for sheet, rows in in_file.groupby("sheet", sort=True):
+            ws = workbook.add_worksheet(str(sheet))
+            ws.write_string(0, 0, f"DANH SÁCH {org.upper()} - {str(sheet).upper()}", bold)
+            for col, (header, _) in enumerate(layout):
+                ws.write_string(FIRST_DATA_ROW - 2, col, header, bold)
+            non_data += [(str(source_file), str(sheet), 1), (str(source_file), str(sheet), 3)]
+            for number, (_, record) in enumerate(rows.iterrows(), start=1):
+                excel_row = int(record["row"]) - 1
+                for col, (_, field) in enumerate(layout):
+                    value = number if field == "row_number" else record[field]
+                    if value is None:
+                        ws.write_blank(excel_row, col, None, cell)
+                    elif isinstance(value, str):
+                        ws.write_string(excel_row, col, value, cell)
+                    elif isinstance(value, date):
+                        moment = datetime(value.year, value.month, value.day)
+                        ws.write_datetime(excel_row, col, moment, when)
+                    else:
+                        ws.write_number(excel_row, col, value, cell)
+        workbook.close()
+    return non_data

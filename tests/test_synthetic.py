@@ -4,24 +4,33 @@ agrees with what the workbooks really hold."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from openpyxl.workbook.workbook import Workbook
 
+from pipeline.models import LOAD_COLUMNS, PROVENANCE_COLUMNS, RAW_FIELDS
 from pipeline.settings import EXAMPLES_DIR
 from pipeline.synthetic import (
+    FEMALE_BAPTISMAL,
+    MALE_BAPTISMAL,
+    NOISE_KINDS,
     ORG_RULES,
+    PEOPLE_PER_SCALE,
     ROSTER_YEAR,
     VARIANTS,
     GroundTruth,
     TruthPerson,
     TruthRow,
+    generate_records,
     generate_rosters,
+    legacy_encoder,
 )
 from pipeline.text import fold
 
@@ -79,7 +88,7 @@ def _as_date(value: object) -> date | int:
     """A birth cell as a date, or an int when only the year is written."""
     if isinstance(value, datetime):
         return value.date()
-    if isinstance(value, int):
+    if isinstance(value, date | int):
         return value
     match = _TEXT_DATE.fullmatch(str(value))
     assert match, value
@@ -289,3 +298,157 @@ def test_scale_multiplies_people_and_planted_cases(generated: Generated, tmp_pat
     assert len(large.cross_org_core_duplicates) == 2 * len(small.cross_org_core_duplicates)
     assert len(large.within_org_duplicates) == 2 * len(small.within_org_duplicates)
     assert len(large.namesakes) >= 2 * len(small.namesakes)
+
+
+# --- Profiles: generate_records ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def realistic() -> tuple[pd.DataFrame, GroundTruth]:
+    return generate_records(5, people=3000, profile="realistic")
+
+
+def test_records_have_the_loader_shape(realistic: tuple[pd.DataFrame, GroundTruth]) -> None:
+    records, truth = realistic
+    assert list(records.columns) == [*PROVENANCE_COLUMNS, *RAW_FIELDS, *LOAD_COLUMNS]
+    assert all(pd.api.types.is_object_dtype(dtype) for dtype in records.dtypes)
+    assert len(records) == len(truth.rows)
+    assert 1.1 <= len(records) / 3000 <= 1.5
+    assert records["record_id"].is_unique
+    located = zip(records["source_file"], records["sheet"], records["row"], strict=True)
+    assert [(r.source_file, r.sheet, r.row) for r in truth.rows] == list(located)
+    assert list(records["organization"]) == [row.organization for row in truth.rows]
+    for record_id, file, sheet, row in (
+        records[["record_id", "source_file", "sheet", "row"]].head(50).itertuples(index=False)
+    ):
+        assert record_id == f"{file}|{sheet}|{row}"
+    names = records["full_name"]
+    assert all(unicodedata.is_normalized("NFC", name) for name in names)
+
+
+def test_records_are_deterministic_for_a_seed() -> None:
+    first, truth = generate_records(9, people=400, profile="hard")
+    again, truth_again = generate_records(9, people=400, profile="hard")
+    other, _ = generate_records(10, people=400, profile="hard")
+    pd.testing.assert_frame_equal(first, again)
+    assert truth == truth_again
+    assert not first["full_name"].equals(other["full_name"])
+
+
+def test_profiles_share_one_population() -> None:
+    _, clean = generate_records(3, people=500, profile="clean")
+    _, hard = generate_records(3, people=500, profile="hard")
+    assert clean.people == hard.people
+
+    # The same listings, though not in the same sheets (some use the new commune names).
+    def listings(truth: GroundTruth) -> list[tuple[str, str, bool]]:
+        return sorted((r.person_key, r.organization, r.is_core) for r in truth.rows)
+
+    assert listings(clean) == listings(hard)
+
+
+def test_clean_rows_render_their_person_faithfully() -> None:
+    records, truth = generate_records(4, people=600, profile="clean")
+    for row, name, birth in zip(
+        truth.rows, records["full_name"], records["birth_date"], strict=True
+    ):
+        person = truth.person(row.person_key)
+        assert row.noise == ()
+        assert name == person.full_name
+        assert _as_date(birth) == person.birth_date
+
+
+def test_each_noise_kind_appears_and_shows(realistic: tuple[pd.DataFrame, GroundTruth]) -> None:
+    records, truth = realistic
+    seen = {kind for row in truth.rows for kind in row.noise}
+    assert seen == set(NOISE_KINDS) - {"tcvn3"}  # TCVN3 rosters are the hard profile's
+    for row, record in zip(truth.rows, records.itertuples(index=False), strict=True):
+        person = truth.person(row.person_key)
+        name, birth, citizen_id = record.full_name, record.birth_date, record.citizen_id
+        if "year_only" in row.noise:
+            assert birth == person.birth_date.year
+        elif "day_month_swap" in row.noise or "day_typo" in row.noise:
+            assert _as_date(birth) != person.birth_date
+            assert _as_date(birth).year == person.birth_date.year
+        else:
+            assert _as_date(birth) == person.birth_date, row
+        if "upper" in row.noise:
+            assert name == name.upper()
+        if "no_diacritics" in row.noise:
+            assert name.isascii()
+        if "baptismal" in row.noise:
+            baptismal = {fold(n) for n in (*MALE_BAPTISMAL, *FEMALE_BAPTISMAL)}
+            assert fold(name.split(" ")[0]) in baptismal
+        if not {"no_middle", "name_typo", "baptismal", "i_y", "old_tone"} & set(row.noise):
+            assert fold(name) == fold(person.full_name), row
+        if "id_lost_zero" in row.noise:
+            assert isinstance(citizen_id, int)
+        if "cmnd" in row.noise:
+            assert len(str(citizen_id)) == 9
+        elif citizen_id is not None and "id_typo" not in row.noise:
+            assert str(citizen_id).zfill(12) == person.citizen_id
+        if "moved" in row.noise:
+            hamlet = record.hamlet or record.address
+            assert not re.search(rf"\b{fold(person.hamlet)}\b", fold(hamlet)), row
+
+
+def test_hard_rosters_include_tcvn3_when_the_legacy_module_exists() -> None:
+    if legacy_encoder() is None:
+        pytest.skip("pipeline/legacy.py is not there")
+    records, truth = generate_records(6, people=3000, profile="hard")
+    typed = [name for name, row in zip(records["full_name"], truth.rows, strict=True)
+             if "tcvn3" in row.noise]  # fmt: skip
+    assert typed and any("Ô" in name or "Þ" in name or "§" in name for name in typed)
+
+
+def test_twins_share_surname_birth_date_and_home(
+    realistic: tuple[pd.DataFrame, GroundTruth],
+) -> None:
+    _, truth = realistic
+    assert truth.twins
+    for first, second in truth.twins:
+        a, b = truth.person(first), truth.person(second)
+        assert first != second
+        assert a.birth_date == b.birth_date
+        assert a.full_name.split(" ")[0] == b.full_name.split(" ")[0]
+        assert (a.household, a.hamlet, a.commune) == (b.household, b.hamlet, b.commune)
+        assert a.full_name.split(" ")[-1] != b.full_name.split(" ")[-1]
+
+
+def test_households_and_namesakes_arise_by_frequency(
+    realistic: tuple[pd.DataFrame, GroundTruth],
+) -> None:
+    _, truth = realistic
+    households: dict[str, list[TruthPerson]] = defaultdict(list)
+    for person in truth.people:
+        households[person.household].append(person)
+    families = [members for members in households.values() if len(members) >= 3]
+    assert families
+    # Some sons carry their father's full name.
+    assert any(
+        member.full_name == members[0].full_name for members in families for member in members[2:]
+    )
+    for members in families:
+        father, children = members[0], members[2:]
+        assert {c.full_name.split(" ")[0] for c in children} == {father.full_name.split(" ")[0]}
+        assert {(m.hamlet, m.commune) for m in members} == {(father.hamlet, father.commune)}
+    assert len(truth.namesakes) >= 5
+    for first, second in truth.namesakes:
+        a, b = truth.person(first), truth.person(second)
+        assert fold(a.full_name) == fold(b.full_name)
+        assert (a.birth_date.year, a.commune) == (b.birth_date.year, b.commune)
+    assert truth.cross_org_core_duplicates
+
+
+def test_profile_rosters_hold_the_records(tmp_path: Path) -> None:
+    truth = generate_rosters(tmp_path, seed=3, profile="realistic")
+    assert len(truth.rows) >= PEOPLE_PER_SCALE
+    books: dict[str, Workbook] = {}
+    for row in truth.rows:
+        if row.source_file not in books:
+            books[row.source_file] = openpyxl.load_workbook(tmp_path / row.source_file)
+        written = books[row.source_file][row.sheet][f"B{row.row}"].value
+        assert fold(str(written)) != "", row
+        assert unicodedata.is_normalized("NFC", written) == ("nfd" not in row.noise), row
+    for file, sheet, number in truth.non_data_rows:
+        assert books[file][sheet][f"A{number}"].value, (file, sheet, number)
