@@ -1,10 +1,14 @@
-"""File readers: a roster file becomes a list of sheets of cell rows.
+"""File readers: a roster file becomes a sequence of sheets of cell rows.
 
 Every format detail lives here, so the loader sees one shape whatever the
 file: each sheet is a rectangular grid anchored at cell A1 (list index + 1 is
-the Excel row and column), and each cell is None (empty), a cleaned string,
-an int (integral numbers: calamine returns every number as float), a float,
-a bool, or a date/time value exactly as the workbook stores it.
+the Excel row and column), and each cell is None (empty), a cleaned string
+(`pipeline.text.clean`), an int (integral numbers: calamine returns every
+number as float), a float, a bool, or a date/time value exactly as the
+workbook stores it. A formula cell holds the value Excel cached when the file
+was last saved.
+
+Sheets are read one at a time, so at most one sheet's grid is in memory.
 """
 
 from __future__ import annotations
@@ -13,8 +17,12 @@ import codecs
 import csv
 import datetime
 import io
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from python_calamine import (
     CalamineError,
@@ -22,6 +30,7 @@ from python_calamine import (
     CalamineWorkbook,
     PasswordError,
     SheetTypeEnum,
+    SheetVisibleEnum,
 )
 
 from pipeline.text import clean
@@ -37,6 +46,7 @@ Cell = (
     | datetime.timedelta
 )
 Row = list[Cell | None]
+Visibility = Literal["visible", "hidden", "very_hidden"]
 
 # Magic numbers: every xlsx/xlsm/ods is a zip; xls (and an encrypted xlsx) is
 # an OLE2 compound file.
@@ -45,6 +55,9 @@ _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _CSV_DELIMITERS = (",", ";", "\t")
 _CSV_SNIFF_LINES = 50
 _CSV_SNIFF_CHARS = 64 * 1024
+# Excel writes (and honours) a first line "sep=;" naming the delimiter; it
+# hides that line, so the rows after it keep the numbers Excel shows.
+_CSV_SEPARATOR_HINT = re.compile(r'"?sep=([^"\r\n])"?[ \t]*(?:\r\n|\r|\n|$)', re.IGNORECASE)
 
 
 class UnreadableFileError(Exception):
@@ -58,17 +71,20 @@ class UnreadableFileError(Exception):
 class Sheet:
     name: str  # "" for a CSV file
     rows: list[Row]
+    visibility: Visibility = "visible"
 
 
-def read_roster(path: Path) -> list[Sheet]:
-    """Read a workbook (xlsx, xlsm, xls, ods) or a CSV file.
+def read_roster(path: Path) -> Iterator[Sheet]:
+    """Read a workbook (xlsx, xlsm, xls, ods) or a CSV file, one sheet at a time.
 
-    Raises UnreadableFileError for every failure that is the file's fault.
+    Raises UnreadableFileError, while iterating, for every failure that is the
+    file's fault.
     """
     try:
         if path.suffix.lower() == ".csv":
-            return [read_csv(path)]
-        return read_workbook(path)
+            yield read_csv(path)
+        else:
+            yield from read_workbook(path)
     except OSError as exc:
         raise UnreadableFileError(
             "không mở được tệp (tệp đang bị chương trình khác khóa hoặc không có quyền đọc); "
@@ -76,7 +92,7 @@ def read_roster(path: Path) -> list[Sheet]:
         ) from exc
 
 
-def read_workbook(path: Path) -> list[Sheet]:
+def read_workbook(path: Path) -> Iterator[Sheet]:
     with path.open("rb") as handle:
         magic = handle.read(len(_OLE2_MAGIC))
         if not magic:
@@ -86,16 +102,30 @@ def read_workbook(path: Path) -> list[Sheet]:
             # from_filelike detects the format from the content rather than
             # the suffix, so a .xls saved under the name .xlsx still opens.
             with CalamineWorkbook.from_filelike(handle) as workbook:
-                return [
-                    Sheet(meta.name, _convert_grid(workbook.get_sheet_by_name(meta.name)))
-                    for meta in workbook.sheets_metadata
+                for meta in workbook.sheets_metadata:
                     # Chart and dialog sheets hold no cells.
-                    if meta.typ == SheetTypeEnum.WorkSheet
-                ]
+                    if meta.typ != SheetTypeEnum.WorkSheet:
+                        continue
+                    # Built inside the yield: this frame keeps no grid (nor calamine's
+                    # copy of the sheet) while the caller works or the next is read.
+                    yield Sheet(
+                        meta.name,
+                        _grid(workbook.get_sheet_by_name(meta.name)),
+                        _visibility(meta.visible),
+                    )
         except PasswordError as exc:
             raise UnreadableFileError(f"tệp được đặt mật khẩu mở tệp; {_REMOVE_PASSWORD}") from exc
         except CalamineError as exc:
             raise UnreadableFileError(_open_failure_hint(path, magic)) from exc
+
+
+def _visibility(visible: SheetVisibleEnum) -> Visibility:
+    # calamine's enum members are not hashable, so no dict lookup.
+    if visible == SheetVisibleEnum.Hidden:
+        return "hidden"
+    if visible == SheetVisibleEnum.VeryHidden:
+        return "very_hidden"
+    return "visible"
 
 
 _REMOVE_PASSWORD = (
@@ -123,18 +153,52 @@ def _open_failure_hint(path: Path, magic: bytes) -> str:
     )
 
 
-def _convert_grid(sheet: CalamineSheet) -> list[Row]:
-    # skip_empty_area=False anchors the grid at A1 so indexes are Excel rows.
-    return [[_convert(value) for value in row] for row in sheet.to_python(skip_empty_area=False)]
+def _grid(sheet: CalamineSheet) -> list[Row]:
+    """The sheet's cells, converted row by row as calamine hands them over.
+
+    iter_rows starts at row 1 but at the used range's first column, so rows
+    are padded on the left to keep list indexes equal to Excel columns.
+    Converting while iterating (rather than after to_python) means calamine's
+    values and ours are never both held for the whole sheet.
+    """
+    start = sheet.start
+    if start is None or start[1] == 0:
+        return [_convert_row(row) for row in sheet.iter_rows()]
+    padding: Row = [None] * start[1]
+    return [padding + _convert_row(row) for row in sheet.iter_rows()]
 
 
-def _convert(value: Cell) -> Cell | None:
-    if isinstance(value, str):
-        return clean(value) or None
-    if isinstance(value, float) and value.is_integer():
+_is_nfc = unicodedata.is_normalized
+
+
+def _convert_row(values: Iterable[Cell]) -> Row:
+    """Cells as the loader sees them (module docstring).
+
+    Every cell of every roster passes here, so the common cases are inlined
+    rather than a call per cell: an empty cell ("" from calamine), text that
+    is already clean, an integral number. Text is clean, as
+    `pipeline.text.clean` would leave it, when it is printable (no tab, line
+    break or other space than " "), without doubled or outer spaces, and NFC
+    (ASCII always is).
+    """
+    return [
+        (
+            (
+                value
+                if "  " not in value
+                and value.isprintable()
+                and value.strip(" ") == value
+                and (value.isascii() or _is_nfc("NFC", value))
+                else (clean(value) or None)
+            )
+            if value
+            else None
+        )
+        if type(value) is str
         # An identifier typed as a number must not display as "75...0.0".
-        return int(value)
-    return value
+        else (int(value) if type(value) is float and value.is_integer() else value)
+        for value in values
+    ]
 
 
 def read_csv(path: Path) -> Sheet:
@@ -144,8 +208,12 @@ def read_csv(path: Path) -> Sheet:
             "tệp CSV chứa ký tự NUL (có thể là UTF-16 không có BOM hoặc không phải tệp văn bản); "
             "hãy mở bằng Excel và lưu lại dạng 'CSV UTF-8'"
         )
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_guess_delimiter(text))
-    rows: list[Row] = [[clean(cell) or None for cell in record] for record in reader]
+    if hint := _CSV_SEPARATOR_HINT.match(text):
+        delimiter, text = hint.group(1), text[hint.end() :]
+    else:
+        delimiter = _guess_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = [_convert_row(record) for record in reader]
     width = max((len(row) for row in rows), default=0)
     for row in rows:
         row.extend([None] * (width - len(row)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,30 @@ from pipeline.models import (
     SourceFile,
 )
 from pipeline.progress import NoProgress
+from pipeline.readers import _convert_row, read_roster
 from pipeline.settings import EXAMPLES_DIR, load_settings
 from pipeline.stages.discover import discover
-from pipeline.stages.load import load
+from pipeline.stages.load import (
+    _ASCII_FOLD,
+    _is_section_heading,
+    _quick_fold,
+    column_letter,
+    load,
+)
+from pipeline.synthetic import generate_rosters
+from pipeline.text import clean, fold
 from tests.workbook_builders import (
+    ROSTERS,
+    Roster,
+    ccb_with_formulas,
+    congdoan_with_numbers_typed_as_numbers,
+    congdoan_with_repeated_header,
+    doan_csv_with_separator_hint,
+    doan_with_section_headings,
+    doan_with_title_and_signature,
+    nongdan_with_sex_columns,
+    phunu_with_hidden_sheets,
+    phunu_with_split_birth_date,
     source,
     write_csv,
     write_docx_as_xlsx,
@@ -65,28 +86,8 @@ def _rules(result: LoadResult, severity: Severity) -> list[tuple[int | None, str
 
 
 def test_title_header_footer_subtotal_and_spacer(tmp_path: Path) -> None:
-    path = write_xlsx(
-        tmp_path / "doan.xlsx",
-        {
-            "DS": [
-                ["ĐOÀN TNCS HỒ CHÍ MINH"],
-                ["DANH SÁCH ĐOÀN VIÊN NÒNG CỐT NĂM 2025"],
-                [],
-                ["STT", "Họ và tên", "Ngày sinh", "Số CCCD", "Chức vụ", "Nòng cốt"],
-                ["(1)", "(2)", "(3)", "(4)", "(5)", "(6)"],
-                [1, "Nguyễn  Văn An", D(2000, 1, 2), "075200001234", "Bí thư", "x"],
-                [],
-                [2, "Trần Thị\nBình", D(2001, 3, 4), None, "Đoàn viên", None],
-                [None, "Tổng cộng", None, None, None, 1],
-                [],
-                [None, None, None, None, "Nhơn Trạch, ngày 15 tháng 3 năm 2025"],
-                [None, "NGƯỜI LẬP BIỂU", None, None, "BÍ THƯ"],
-                [None, "Lê Văn Cường", None, None, "Phạm Thị Dung"],
-            ]
-        },
-        merges={"DS": ["A1:F1", "A2:F2"]},
-    )
-    result = _load(source(path, tmp_path))
+    roster = doan_with_title_and_signature(tmp_path)
+    result = _load(roster.source(tmp_path))
 
     assert _rows(result, "record_id", "row", "full_name", "birth_date", "position") == [
         ("doan.xlsx|DS|6", 6, "Nguyễn Văn An", D(2000, 1, 2), "Bí thư"),
@@ -114,22 +115,8 @@ def test_title_header_footer_subtotal_and_spacer(tmp_path: Path) -> None:
 
 
 def test_two_row_merged_header_derives_sex_from_birth_columns(tmp_path: Path) -> None:
-    header_top = ["STT", "Họ và tên", "Ngày sinh", None, "Địa chỉ", None, "Chức vụ"]
-    header_low = [None, None, "Nam", "Nữ", "Ấp/KP", "Xã/Phường", None]
-    path = write_xlsx(
-        tmp_path / "hnd.xlsx",
-        {
-            "DS": [
-                ["HỘI NÔNG DÂN VIỆT NAM"],
-                header_top,
-                header_low,
-                [1, "Lê Văn Tám", "10.05.1980", None, "Ấp 1", "Phước Thiền", "Hội viên"],
-                [2, "Võ Thị Hoa", None, D(1975, 2, 1), "Ấp 3", "Long Tân", "Chi hội trưởng"],
-            ]
-        },
-        merges={"DS": ["A2:A3", "B2:B3", "C2:D2", "E2:F2", "G2:G3"]},
-    )
-    result = _load(source(path, tmp_path))
+    roster = nongdan_with_sex_columns(tmp_path)
+    result = _load(roster.source(tmp_path))
 
     assert _rows(result, "full_name", "sex", "birth_date", "hamlet", "commune", "position") == [
         ("Lê Văn Tám", "Nam", "10.05.1980", "Ấp 1", "Phước Thiền", "Hội viên"),
@@ -259,20 +246,8 @@ def test_summary_and_empty_sheets_are_noted_and_skipped(tmp_path: Path) -> None:
 def test_repeated_header_is_set_aside_and_signer_position_is_not_a_footer(
     tmp_path: Path,
 ) -> None:
-    header = ["STT", "Họ và tên", "Ngày sinh", "Chức vụ"]
-    path = write_xlsx(
-        tmp_path / "cd.xlsx",
-        {
-            "DS": [
-                header,
-                [1, "Hồ Văn Bảy", D(1990, 1, 1), "Chủ tịch"],
-                header,
-                [2, "Ngô Thị Tư", D(1992, 2, 2), "Ủy viên"],
-                [None, "Ký tên", None, None],
-            ]
-        },
-    )
-    result = _load(source(path, tmp_path, "congdoan"))
+    roster = congdoan_with_repeated_header(tmp_path)
+    result = _load(roster.source(tmp_path))
 
     assert result.records["full_name"].tolist() == ["Hồ Văn Bảy", "Ngô Thị Tư"]
     assert _rules(result, Severity.SET_ASIDE) == [(3, "LOAD_REPEATED_HEADER"), (5, "LOAD_FOOTER")]
@@ -507,3 +482,277 @@ def test_example_rosters_load_completely() -> None:
     ccb = result.records[result.records["organization"] == "ccb"]
     assert not ccb["core_column_present"].any()
     assert set(result.records["sex"].dropna()) <= {"Nam", "Nữ"}
+
+
+# --- every layout: each row below the header is a record or set aside ----------
+
+
+def _located(result: LoadResult) -> set[tuple[str, str, int]]:
+    located = result.records[["source_file", "sheet", "row"]]
+    return set(located.itertuples(index=False, name=None))
+
+
+@pytest.mark.parametrize("build", ROSTERS, ids=lambda build: build.__name__)
+def test_every_row_of_every_layout_is_accounted_for(
+    tmp_path: Path, build: Callable[[Path], Roster]
+) -> None:
+    roster = build(tmp_path)
+    result = _load(roster.source(tmp_path))  # checks rows_in == records + set_aside
+
+    records = {(sheet, row) for _, sheet, row in _located(result)}
+    assert records == roster.expected("record")
+    assert not records & (roster.expected("title") | roster.expected("header"))
+    set_aside = {(p.sheet, p.row) for p in result.problems if p.severity is Severity.SET_ASIDE}
+    assert set_aside == roster.expected("aside")
+    assert result.files_read == [roster.path.name]
+
+
+def test_generated_rosters_are_accounted_for(tmp_path: Path) -> None:
+    truth = generate_rosters(tmp_path)
+    files, _ = discover(tmp_path, SETTINGS)
+    result = _load(*files)
+
+    records = _located(result)
+    assert records == {(row.source_file, row.sheet, row.row) for row in truth.rows}
+    assert not records & set(truth.non_data_rows)
+    assert result.files_skipped == []
+
+
+# --- layouts offices keep ----------------------------------------------------------
+
+
+def test_birth_date_split_over_day_month_year(tmp_path: Path) -> None:
+    roster = phunu_with_split_birth_date(tmp_path)
+    result = _load(roster.source(tmp_path))
+
+    # A full date, a year alone, and what cannot be a date kept as typed for validation.
+    assert result.records["birth_date"].tolist() == [
+        D(1985, 9, 5),
+        D(1990, 11, 7),
+        1979,
+        "31/2/1988",
+        None,
+    ]
+    assert result.records["sex"].tolist() == [None] * 5  # "Năm" here is no "Nam" column
+    (account,) = result.sheets
+    assert account.field_columns == (
+        ("row_number", "STT", "A"),
+        ("full_name", "Họ và tên", "B"),
+        ("birth_day", "Ngày tháng năm sinh / Ngày", "C"),
+        ("birth_month", "Ngày tháng năm sinh / Tháng", "D"),
+        ("birth_year", "Ngày tháng năm sinh / Năm", "E"),
+        ("position", "Chức vụ", "F"),
+    )
+    assert not [p for p in result.problems if p.rule == "LOAD_UNKNOWN_COLUMN"]
+
+
+def test_day_or_month_column_alone_is_not_part_of_a_birth_date(tmp_path: Path) -> None:
+    rows: list[list[object]] = [
+        ["Họ và tên", "Năm sinh", "Ngày", "Tháng"],
+        ["Lê Văn Tám", 1980, 12, 5],
+    ]
+    path = write_xlsx(tmp_path / "hnd.xlsx", {"DS": rows})
+    result = _load(source(path, tmp_path, "nongdan"))
+
+    assert _rows(result, "birth_date") == [(1980,)]
+    unknown = [p.column for p in result.problems if p.rule == "LOAD_UNKNOWN_COLUMN"]
+    assert unknown == ["Ngày", "Tháng"]
+
+
+def test_csv_separator_hint_is_honoured_and_hidden_like_excel_does(tmp_path: Path) -> None:
+    roster = doan_csv_with_separator_hint(tmp_path)
+    result = _load(roster.source(tmp_path))
+
+    assert _rows(result, "row", "full_name", "address") == [
+        (2, "Nguyễn Thị Thuỷ", "Số 5; Tổ 1; Ấp 2; Xã Long Tân; Nhơn Trạch"),
+        (3, "Trần Văn Hưng", None),
+    ]
+    assert result.sheets[0].header_row == 1
+
+
+@pytest.mark.parametrize("hint", ['"sep=;"', "SEP=;", "sep=;"])
+def test_csv_separator_hint_variants(tmp_path: Path, hint: str) -> None:
+    path = tmp_path / "doan.csv"
+    path.write_text(
+        f"{hint}\nHọ và tên;Năm sinh;Địa chỉ\nLê Văn Tám;1980;Tổ 1, Ấp 2, Xã Long Tân\n"
+    )
+    (sheet,) = read_roster(path)
+
+    assert sheet.rows == [
+        ["Họ và tên", "Năm sinh", "Địa chỉ"],
+        ["Lê Văn Tám", "1980", "Tổ 1, Ấp 2, Xã Long Tân"],
+    ]
+
+
+def test_section_headings_are_set_aside_and_name_the_branch_below(tmp_path: Path) -> None:
+    roster = doan_with_section_headings(tmp_path)
+    result = _load(roster.source(tmp_path))
+
+    assert _rows(result, "row", "full_name", "branch") == [
+        (4, "Nguyễn Văn An", "Chi đoàn Ấp 1"),
+        (5, "Trần Thị Bình", "Chi đoàn Ấp 5"),  # its own branch cell wins
+        (7, "Lê Văn Cường", "Chi hội Ấp 2"),
+        (8, "Tô Văn Ba", "Chi hội Ấp 2"),
+        (10, "Phạm Thị Dung", None),  # a heading naming no unit ends the group
+    ]
+    headings = [p for p in result.problems if p.rule == "LOAD_SECTION_HEADING"]
+    assert [(p.row, p.column, p.value, p.severity) for p in headings] == [
+        (3, "STT", "I. Chi đoàn Ấp 1", Severity.SET_ASIDE),
+        (6, "Họ và tên", "Chi hội Ấp 2", Severity.SET_ASIDE),
+        (9, "Họ và tên", "II. BAN CHẤP HÀNH", Severity.SET_ASIDE),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "is_heading"),
+    [
+        ("I. Chi đoàn Ấp 1", True),
+        ("Chi hội Ấp 2", True),
+        ("1. Tổ hội Ấp Bến Cam", True),
+        ("Tổ 5", True),
+        ("KP 3", True),
+        ("Khu phố 5", True),
+        ("CHI DOAN AP 1", True),
+        ("Ap 3", True),
+        ("II. HỘI VIÊN", True),
+        ("B) Hội viên mới kết nạp", True),
+        # People alone on their row, whatever their name folds to.
+        ("Tô Văn Ba", False),
+        ("To Van Ba", False),
+        ("Công Văn Bình", False),
+        ("1. Nguyễn Văn An", False),
+        # Signers' titles and the place and date of signing.
+        ("Chi hội trưởng", False),
+        ("Tổ hội trưởng", False),
+        ("TỔ TRƯỞNG", False),
+        ("Xã Phước Thiền, ngày 15 tháng 3 năm 2025", False),
+        ("Chi hội", False),
+    ],
+)
+def test_section_heading_texts(text: str, is_heading: bool) -> None:
+    assert _is_section_heading(text) is is_heading
+
+
+def test_hidden_sheets_are_read_and_noted(tmp_path: Path) -> None:
+    roster = phunu_with_hidden_sheets(tmp_path)
+    result = _load(roster.source(tmp_path))
+
+    assert [(a.sheet, a.records) for a in result.sheets] == [
+        ("Phước Thiền", 2),
+        ("Bản cũ", 1),
+        ("Nháp", 1),
+    ]
+    assert [(p.sheet, p.rule, p.severity) for p in result.problems] == [
+        ("Bản cũ", "LOAD_HIDDEN_SHEET", Severity.NOTE),
+        ("Nháp", "LOAD_HIDDEN_SHEET", Severity.NOTE),
+    ]
+    assert "ẩn sâu" not in result.problems[0].message
+    assert "ẩn sâu" in result.problems[1].message
+
+
+def test_formula_cells_give_the_values_excel_cached(tmp_path: Path) -> None:
+    roster = ccb_with_formulas(tmp_path)
+    result = _load(roster.source(tmp_path))
+
+    assert _rows(result, "row", "full_name", "citizen_id") == [
+        (2, "Nguyễn Văn Sơn", "075056001234"),
+        (3, "Trần Văn Ba", None),
+    ]
+    assert [values[0] for values in result.records["source_values"]] == ["1", "2"]
+    assert _rules(result, Severity.SET_ASIDE) == [(4, "LOAD_SUBTOTAL")]
+
+
+def test_numbers_and_text_keep_what_was_typed(tmp_path: Path) -> None:
+    roster = congdoan_with_numbers_typed_as_numbers(tmp_path)
+    result = _load(roster.source(tmp_path))
+
+    # IDs and phones typed as numbers keep every digit, as int: no ".0", no
+    # exponent; a lost leading zero is validation's to restore.
+    assert _rows(result, "birth_date", "citizen_id", "phone") == [
+        ("1990", 75090001234, 912345678),
+        (1991, 123456789012, "0987654321"),
+        (1992, 271234567, 84912345678),
+    ]
+    assert {type(value) for value in result.records["citizen_id"]} == {int}
+    assert [values[3:] for values in result.records["source_values"]] == [
+        ("75090001234", "912345678"),
+        ("123456789012", "0987654321"),
+        ("271234567", "84912345678"),
+    ]
+
+
+def test_table_away_from_a1_keeps_excel_rows_and_columns(tmp_path: Path) -> None:
+    rows: list[list[object]] = [
+        [],
+        [],
+        [None, None, "Họ và tên", "Năm sinh"],
+        [None, None, "Lê Thị Mai", 1979],
+    ]
+    path = write_xlsx(tmp_path / "pn.xlsx", {"DS": rows})
+    result = _load(source(path, tmp_path, "phunu"))
+
+    assert _rows(result, "row", "full_name", "source_values") == [
+        (4, "Lê Thị Mai", ("", "", "Lê Thị Mai", "1979"))
+    ]
+    (account,) = result.sheets
+    assert account.header_row == 3
+    assert account.field_columns == (
+        ("full_name", "Họ và tên", "C"),
+        ("birth_date", "Năm sinh", "D"),
+    )
+
+
+def test_files_skipped_lists_every_roster_that_could_not_be_used(tmp_path: Path) -> None:
+    unreadable = write_random_bytes(tmp_path / "hong.xlsx")
+    no_table = write_xlsx(tmp_path / "tong_hop.xlsx", {"DS": [["Xã", "Số hội viên"], ["A", 3]]})
+    undecided = write_xlsx(
+        tmp_path / "ds.xlsx", {"DS": [["DANH SÁCH NÒNG CỐT"], ["Họ tên", "Ngày sinh"], ["Út", 1]]}
+    )
+    good = write_xlsx(tmp_path / "tot.xlsx", {"DS": [["Họ và tên", "Ngày sinh"], ["An", 2000]]})
+    result = _load(
+        source(unreadable, tmp_path),
+        source(no_table, tmp_path),
+        source(undecided, tmp_path, organization=None),
+        source(good, tmp_path),
+    )
+
+    assert result.files_skipped == ["hong.xlsx", "tong_hop.xlsx", "ds.xlsx"]
+    assert result.files_read == ["tot.xlsx"]
+
+
+@pytest.mark.parametrize(
+    ("index", "letter"), [(0, "A"), (25, "Z"), (26, "AA"), (701, "ZZ"), (702, "AAA")]
+)
+def test_column_letter(index: int, letter: str) -> None:
+    assert column_letter(index) == letter
+
+
+# --- fast paths give exactly what the plain helpers give ------------------------------
+
+_TEXTS = (
+    "Nguyễn Thị Thuỷ",
+    "NGƯỜI LẬP BIỂU",
+    "Đặng Văn Ðức",  # the second Đ is an eth
+    "Nguye\u0302\u0303n Va\u0306n An",  # decomposed (NFD)
+    "Tổng cộng: 25",
+    "  Trần\tThị \n Bình  ",
+    "Lê\u00a0Văn\u2003Tám",
+    "Σίσυφος ς",
+    "İstanbul",
+    "ǅ ß æ",
+    "Họ và tên (1)",
+    "",
+    " ",
+    "075200001234",
+    "a\u0301 b",
+    "soft\u00adhyphen",
+)
+
+
+def test_quick_fold_is_fold() -> None:
+    samples = [*_TEXTS, *(f"A{chr(code)}b c" for code in _ASCII_FOLD)]
+    assert [_quick_fold(text) for text in samples] == [fold(text) for text in samples]
+
+
+def test_reader_cleaning_is_clean() -> None:
+    assert _convert_row(_TEXTS) == [clean(text) or None for text in _TEXTS]

@@ -2,18 +2,30 @@
 
 Per sheet: find the header row (one or two rows, merged group labels
 allowed), keep the title rows above it, turn each data row into a record and
-set aside what is not a person (subtotals, repeated headers, the signature
-block). Every row below the header is accounted for: rows_in == records +
-set_aside. A file that cannot be read becomes one FILE problem.
+set aside what is not a person (subtotals, repeated headers, section
+headings, the signature block). Every row below the header is accounted for:
+rows_in == records + set_aside. A file that cannot be read becomes one FILE
+problem.
+
+A roster of hundreds of thousands of rows must load no slower than pandas
+reads it (bench/load.py), so the per-row path is ordered for the ordinary
+record: cheap checks that rule out a subtotal, heading or signature come
+before any folding, and records are assembled column by column.
 """
 
 from __future__ import annotations
 
+import datetime
+import gc
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from pipeline.models import (
@@ -37,9 +49,20 @@ HEADER_SEARCH_ROWS = 15
 MIN_HEADER_FIELDS = 2
 
 _NAME_FIELDS = ("full_name", "surname_middle", "given_name")
+# The birth date split over "Ngày" | "Tháng" | "Năm" columns. Folded, "Năm"
+# (year) reads "Nam" (male), so the year column is recognised only by its
+# place after "Tháng" (headers.toml lists its labels under birth_year).
+_BIRTH_PARTS = ("birth_day", "birth_month", "birth_year")
 # Values that show a row is about a person even when its name cell is empty.
-_IDENTITY_FIELDS = ("birth_date", "birth_date_male", "birth_date_female", "citizen_id", "phone")
-_RAW_INDEX = {name: i for i, name in enumerate(RAW_FIELDS)}
+_IDENTITY_FIELDS = (
+    "birth_date",
+    "birth_date_male",
+    "birth_date_female",
+    *_BIRTH_PARTS,
+    "citizen_id",
+    "phone",
+)
+_Objects = npt.NDArray[np.object_]
 
 # Subtotal labels are compared with their tone marks when typed with them:
 # folded, "Tống Công Minh" (a person) would read as "Tổng cộng". Without marks
@@ -54,11 +77,32 @@ _COLUMN_NUMBER = re.compile(r"\(?(\d{1,2})\)?")
 _ROW_NUMBER = re.compile(r"\d+\.?")
 _NON_KEY = re.compile(r"[^0-9a-z]")
 
+# Section headings ("I. Chi đoàn Ấp 1", "Chi hội Ấp 2") group the rows below
+# them. Like subtotals they are read with their marks when typed with them:
+# folded, "Tô Văn Ba" would read as the group "Tổ …". Without marks the short
+# unit words need a number after them ("To 5", "Ap 3").
+_ENUMERATION = re.compile(r"(?:[ivxlcdm]+|[a-zđ]|\d{1,3})\s*[.):/-]\s*", re.IGNORECASE)
+_LETTER_ENUMERATION = re.compile(r"(?:[ivxlcdm]+|[a-zđ])\s*[.):/-]\s*\S")
+_UNITS_PLAIN = "chi doan|chi hoi|cong doan|khu pho|don vi|bo phan|phan xuong|thi tran"
+_UNIT_MARKED = re.compile(
+    r"(?:chi đoàn|chi hội|tổ hội|tổ công đoàn|công đoàn|chi bộ|tổ|ấp|khu phố|khu|kp|thôn|xóm"
+    rf"|đơn vị|bộ phận|phân xưởng|phòng|xã|phường|thị trấn|{_UNITS_PLAIN})(?:\s+\S|\s*\d)"
+)
+_UNIT_PLAIN = re.compile(rf"(?:{_UNITS_PLAIN})\s+\S|(?:to|ap|khu|kp|thon|xom)\s*\d")
+# "Chi hội trưởng" alone on a row is a signer's title, not a group.
+_POSITION_MARKED = re.compile(r"(?:chi đoàn|chi hội|tổ hội|tổ|công đoàn)\s+(?:trưởng|phó)\b")
+_POSITION_PLAIN = re.compile(r"(?:chi doan|chi hoi|to hoi|to|cong doan)\s+(?:truong|pho)\b")
+
 _SET_ASIDE_MESSAGES = {
     "LOAD_SUBTOTAL": "Dòng tổng cộng, không phải một người; đã để riêng, không đưa vào đối soát.",
     "LOAD_COLUMN_NUMBERS": "Dòng đánh số cột (1, 2, 3…), không phải một người; đã để riêng.",
     "LOAD_REPEATED_HEADER": (
         "Dòng lặp lại tên cột (thường do danh sách được ghép từ nhiều trang); đã để riêng."
+    ),
+    "LOAD_SECTION_HEADING": (
+        "Dòng tiêu đề nhóm trong bảng (ví dụ 'I. Chi đoàn Ấp 1', 'Chi hội Ấp 2'), không phải "
+        "một người; đã để riêng. Nếu dòng này nêu chi đoàn, chi hội, tổ hay ấp, những người bên "
+        "dưới chưa ghi chi đoàn/chi hội được xếp vào nhóm đó."
     ),
     "LOAD_FOOTER": (
         "Bắt đầu phần chữ ký cuối danh sách (người lập biểu, nơi và ngày lập…); dòng này và "
@@ -70,40 +114,135 @@ _SET_ASIDE_MESSAGES = {
         "danh sách, hãy chuyển dòng này lên trên phần chữ ký."
     ),
 }
+_HIDDEN_SHEET_MESSAGES = {
+    "hidden": (
+        "Trang tính '{sheet}' đang bị ẩn trong Excel nhưng vẫn được đọc như các trang khác. "
+        "Nếu trang này không còn dùng (bản cũ, bản nháp), hãy xóa trang hoặc chuyển sang tệp "
+        "khác để không bị tính trùng."
+    ),
+    "very_hidden": (
+        "Trang tính '{sheet}' bị ẩn sâu (không hiện lại được bằng lệnh Bỏ ẩn của Excel, chỉ "
+        "bằng VBA) nhưng vẫn được đọc như các trang khác. Hãy hỏi người lập tệp trang này còn "
+        "dùng không; nếu không, hãy xóa trang để không bị tính trùng."
+    ),
+}
 
 
 def load(files: list[SourceFile], settings: Settings, progress: Progress) -> LoadResult:
     progress.start("Đọc danh sách", len(files))
-    synonyms = _synonym_index(settings)
-    rows: list[tuple[object, ...]] = []
+    headers = _Headers.from_settings(settings)
+    parts: list[_SheetRecords] = []
     result = LoadResult(records=pd.DataFrame())
-    for source in files:
-        try:
-            outcome = _load_file(source, settings, synonyms)
-        except UnreadableFileError as exc:
-            outcome = _FileOutcome(problems=[_unreadable(source, exc)])
-        except Exception as exc:  # one bad file must never stop the run
-            outcome = _FileOutcome(problems=[_failed(source, exc)])
-        result.problems.extend(outcome.problems)
-        if outcome.sheets:
-            result.sheets.extend(outcome.sheets)
-            result.files_read.append(source.relative_path)
-            rows.extend(outcome.records)
-        else:
-            result.files_skipped.append(source.relative_path)
-        progress.advance()
-    result.records = pd.DataFrame(rows, columns=list(RECORD_COLUMNS), dtype=object)
+    with _collector_paused():
+        for source in files:
+            try:
+                outcome = _load_file(source, settings, headers)
+            except UnreadableFileError as exc:
+                outcome = _FileOutcome(problems=[_unreadable(source, exc)])
+            except Exception as exc:  # one bad file must never stop the run
+                outcome = _FileOutcome(problems=[_failed(source, exc)])
+            result.problems.extend(outcome.problems)
+            if outcome.sheets:
+                result.sheets.extend(outcome.sheets)
+                result.files_read.append(source.relative_path)
+                parts.extend(outcome.records)
+            else:
+                result.files_skipped.append(source.relative_path)
+            progress.advance()
+    result.records = _frame(parts)
     progress.finish()
     return result
 
 
-def _synonym_index(settings: Settings) -> dict[str, str]:
-    """header key -> field; the first field listing a key keeps it."""
-    index: dict[str, str] = {}
-    for name, keys in settings.header_synonyms.items():
-        for key in keys:
-            index.setdefault(key, name)
-    return index
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while the rosters are read.
+
+    Reading a large roster builds hundreds of thousands of row lists but no
+    reference cycles; the collector would walk them again and again as they
+    pile up, for nothing (tenths of a second at 200,000 rows). Reference
+    counting still frees everything as usual. What outlives the pause is
+    held in numpy object arrays, which the collector does not walk (see
+    _frame).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@dataclass
+class _SheetRecords:
+    """A sheet's records, one object array per record column.
+
+    source_values are kept flat until _frame cuts them into row tuples.
+    """
+
+    columns: dict[str, _Objects]  # every RECORD_COLUMNS entry but source_values
+    displayed: _Objects  # the records' cells as displayed, row after row
+    width: int  # cells per record in `displayed`
+
+    def __len__(self) -> int:
+        return len(self.columns["row"])
+
+
+def _objects(values: Iterable[object], count: int) -> _Objects:
+    # fromiter keeps each value (a tuple too) as one object.
+    return np.fromiter(values, dtype=object, count=count)
+
+
+def _frame(parts: list[_SheetRecords]) -> pd.DataFrame:
+    """One object-dtype DataFrame from the sheets' records.
+
+    Each column is one object array, used by pandas as it is (given lists,
+    pandas would infer a string dtype per column, and copy). The row tuples
+    of source_values are made here, with the garbage collector running
+    again: it then untracks each new tuple (it holds only text) while the
+    tuple is still in the CPU cache, instead of walking 200,000 of them at
+    once when the pause ends.
+    """
+    total = sum(map(len, parts))
+    arrays: dict[str, _Objects] = {}
+    for column in RECORD_COLUMNS:
+        if column == "source_values":
+            rows = itertools.chain.from_iterable(map(_row_tuples, parts))
+            arrays[column] = _objects(rows, total)
+        elif len(parts) == 1:
+            arrays[column] = parts[0].columns[column]
+        else:
+            arrays[column] = _objects(
+                itertools.chain.from_iterable(part.columns[column] for part in parts), total
+            )
+    return pd.DataFrame(arrays, dtype=object, copy=False)
+
+
+def _row_tuples(part: _SheetRecords) -> Iterator[tuple[object, ...]]:
+    if not part.width:
+        return iter([()] * len(part))
+    # zip over one iterator taken `width` times cuts the flat cells into rows.
+    return zip(*[iter(part.displayed)] * part.width, strict=True)
+
+
+@dataclass(frozen=True)
+class _Headers:
+    """Header keys (pipeline.text.header_key) and the field each names."""
+
+    synonyms: dict[str, str]  # key -> field; the first field listing a key keeps it
+    year_keys: frozenset[str]  # labels of the year column after "Ngày" | "Tháng"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> _Headers:
+        synonyms: dict[str, str] = {}
+        for name, keys in settings.header_synonyms.items():
+            if name == "birth_year":
+                continue  # recognised by its place, see _BIRTH_PARTS
+            for key in keys:
+                synonyms.setdefault(key, name)
+        year_keys = frozenset(settings.header_synonyms.get("birth_year", ()))
+        return cls(synonyms=synonyms, year_keys=year_keys)
 
 
 def _key(folded: str) -> str:
@@ -111,11 +250,42 @@ def _key(folded: str) -> str:
     return _NON_KEY.sub("", folded)
 
 
+def _ascii_fold_table() -> dict[int, str]:
+    """Per character, `fold` of it when that is ASCII (possibly empty).
+
+    Covers ASCII capitals, the Latin letters with marks (all of Vietnamese)
+    and the combining marks: each folds on its own exactly as inside a text.
+    """
+    blocks = (range(0x41, 0x5B), range(0xC0, 0x250), range(0x300, 0x370), range(0x1E00, 0x1F00))
+    table: dict[int, str] = {}
+    for code in itertools.chain.from_iterable(blocks):
+        folded = fold(chr(code))
+        if folded.isascii() and not chr(code).isspace():
+            table[code] = folded
+    return table
+
+
+_ASCII_FOLD = _ascii_fold_table()
+
+
+def _quick_fold(text: str) -> str:
+    """`fold(text)`, several times faster for text in Vietnamese or ASCII.
+
+    One str.translate replaces fold's decompose-and-filter loop; any
+    character outside the table leaves non-ASCII behind and falls back.
+    """
+    folded = text.translate(_ASCII_FOLD)
+    if folded.isascii():
+        # fold's whitespace step: str.split() and its \s+ split on the same characters.
+        return " ".join(folded.split())
+    return fold(text)
+
+
 @dataclass
 class _FileOutcome:
     problems: list[Problem]
     sheets: list[SheetAccount] = field(default_factory=list)
-    records: list[tuple[object, ...]] = field(default_factory=list)
+    records: list[_SheetRecords] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -128,9 +298,17 @@ class _Layout:
     fields: tuple[str | None, ...]  # per column, None when not recognized
     header_keys: tuple[frozenset[str], ...]  # per column, keys of its header cells
     columns_of: dict[str, tuple[int, ...]]  # field -> columns, left to right
+    name_cols: tuple[int, ...]  # columns of _NAME_FIELDS
+    last_name_col: int  # a section heading sits in a name column or left of it
+    identity_cols: tuple[int, ...]  # columns of _IDENTITY_FIELDS
+    row_number_cols: tuple[int, ...]
 
     def cols(self, *names: str) -> tuple[int, ...]:
-        return tuple(j for name in names for j in self.columns_of.get(name, ()))
+        return _columns_for(self.columns_of, names)
+
+
+def _columns_for(columns_of: dict[str, tuple[int, ...]], names: Sequence[str]) -> tuple[int, ...]:
+    return tuple(j for name in names for j in columns_of.get(name, ()))
 
 
 @dataclass
@@ -141,7 +319,7 @@ class _SheetPlan:
     layout: _Layout
     title_cells: list[str]
     width: int
-    records: list[tuple[object, ...]]
+    records: _SheetRecords
     set_aside: int
     rows_in: int
     problems: list[Problem]
@@ -150,12 +328,33 @@ class _SheetPlan:
     def title(self) -> str:
         return " | ".join(self.title_cells)
 
+    @property
+    def field_columns(self) -> tuple[tuple[str, str, str], ...]:
+        return tuple(
+            (name, self.layout.labels[j], column_letter(j))
+            for j, name in enumerate(self.layout.fields[: self.width])
+            if name is not None
+        )
 
-def _load_file(source: SourceFile, settings: Settings, synonyms: dict[str, str]) -> _FileOutcome:
+
+def column_letter(index: int) -> str:
+    """Excel's letter for a 0-based column index: 0 -> "A", 26 -> "AA"."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def _load_file(source: SourceFile, settings: Settings, headers: _Headers) -> _FileOutcome:
     problems: list[Problem] = []
     plans: list[_SheetPlan] = []
+    # Sheets come one at a time; a plan keeps the records, never the grid.
     for sheet in read_roster(source.path):
-        plan = _plan_sheet(sheet, source, synonyms, problems)
+        plan = _plan_sheet(sheet, source, headers, problems)
+        # Unbound now: the loop would keep this grid while reading the next.
+        del sheet
         if plan is not None:
             plans.append(plan)
     if not plans:
@@ -173,7 +372,8 @@ def _load_file(source: SourceFile, settings: Settings, synonyms: dict[str, str])
     outcome.problems.extend(org_problems)
     for plan in plans:
         outcome.problems.extend(replace(p, organization=code) for p in plan.problems)
-        outcome.records.extend((*rec[:4], code, *rec[5:]) for rec in plan.records)
+        plan.records.columns["organization"] = np.full(len(plan.records), code, dtype=object)
+        outcome.records.append(plan.records)
         outcome.sheets.append(
             SheetAccount(
                 source_file=source.relative_path,
@@ -184,6 +384,7 @@ def _load_file(source: SourceFile, settings: Settings, synonyms: dict[str, str])
                 records=len(plan.records),
                 set_aside=plan.set_aside,
                 columns=plan.layout.labels[: plan.width],
+                field_columns=plan.field_columns,
             )
         )
     return outcome
@@ -193,7 +394,7 @@ def _load_file(source: SourceFile, settings: Settings, synonyms: dict[str, str])
 
 
 def _plan_sheet(
-    sheet: Sheet, source: SourceFile, synonyms: dict[str, str], problems: list[Problem]
+    sheet: Sheet, source: SourceFile, headers: _Headers, problems: list[Problem]
 ) -> _SheetPlan | None:
     rows = sheet.rows
     where = f"Trang tính '{sheet.name}'" if sheet.name else "Tệp CSV"
@@ -201,7 +402,7 @@ def _plan_sheet(
         message = f"{where} trống; đã bỏ qua."
         problems.append(_sheet_note(source, sheet.name, "LOAD_EMPTY_SHEET", message))
         return None
-    header = _find_header(rows, synonyms)
+    header = _find_header(rows, headers.synonyms)
     if header is None:
         message = (
             f"{where} không có dòng tiêu đề nhận ra được (cần cột 'Họ và tên', hoặc hai cột "
@@ -211,14 +412,19 @@ def _plan_sheet(
         )
         problems.append(_sheet_note(source, sheet.name, "LOAD_NO_HEADER", message))
         return None
-    layout = _layout(rows, header, synonyms)
+    if sheet.visibility != "visible":
+        message = _HIDDEN_SHEET_MESSAGES[sheet.visibility].format(sheet=sheet.name)
+        problems.append(_sheet_note(source, sheet.name, "LOAD_HIDDEN_SHEET", message))
+    layout = _layout(rows, header, headers)
     title_cells = [display_value(c) for row in rows[:header] for c in row if c is not None]
     return _classify(sheet, layout, title_cells, source)
 
 
 def _header_fields(row: Row, synonyms: dict[str, str]) -> set[str]:
     return {
-        name for cell in row if isinstance(cell, str) and (name := synonyms.get(_key(fold(cell))))
+        name
+        for cell in row
+        if isinstance(cell, str) and (name := synonyms.get(_key(_quick_fold(cell))))
     }
 
 
@@ -249,14 +455,15 @@ def _is_sub_header(top: Row, below: Row, synonyms: dict[str, str]) -> bool:
             continue
         if not isinstance(cell, str):
             return False
-        known = _key(fold(cell)) in synonyms
+        known = _key(_quick_fold(cell)) in synonyms
         if not known and upper is not None:
             return False
         recognized = recognized or known
     return recognized
 
 
-def _layout(rows: list[Row], header: int, synonyms: dict[str, str]) -> _Layout:
+def _layout(rows: list[Row], header: int, headers: _Headers) -> _Layout:
+    synonyms = headers.synonyms
     top = rows[header]
     below = rows[header + 1] if header + 1 < len(rows) else None
     if below is not None and _is_sub_header(top, below, synonyms):
@@ -269,14 +476,17 @@ def _layout(rows: list[Row], header: int, synonyms: dict[str, str]) -> _Layout:
     labels: list[str] = []
     fields: list[str | None] = []
     keys: list[frozenset[str]] = []
+    own_keys: list[str] = []  # the key that named each column's field
     for upper, lower in zip(uppers, lowers, strict=True):
         upper_text = display_value(upper)
         lower_text = display_value(lower)
-        upper_key, lower_key = _key(fold(upper_text)), _key(fold(lower_text))
+        upper_key, lower_key = _key(_quick_fold(upper_text)), _key(_quick_fold(lower_text))
         # A lower label is the more specific one ("Nam" under "Ngày sinh").
         fields.append(synonyms.get(lower_key) or synonyms.get(upper_key))
+        own_keys.append(lower_key if lower_key in synonyms else upper_key)
         labels.append(" / ".join(text for text in (upper_text, lower_text) if text))
         keys.append(frozenset(k for k in (upper_key, lower_key) if k))
+    _place_birth_parts(fields, own_keys, headers.year_keys)
 
     columns_of: dict[str, list[int]] = {}
     for j, name in enumerate(fields):
@@ -286,14 +496,39 @@ def _layout(rows: list[Row], header: int, synonyms: dict[str, str]) -> _Layout:
     # The "1 | 2 | 3" row printed under many headers is part of the header.
     if first_data < len(rows) and _is_column_numbers(rows[first_data]):
         first_data += 1
+    frozen = {name: tuple(cols) for name, cols in columns_of.items()}
     return _Layout(
         header_row=last,
         first_data=first_data,
         labels=tuple(labels),
         fields=tuple(fields),
         header_keys=tuple(keys),
-        columns_of={name: tuple(cols) for name, cols in columns_of.items()},
+        columns_of=frozen,
+        name_cols=_columns_for(frozen, _NAME_FIELDS),
+        last_name_col=max(_columns_for(frozen, _NAME_FIELDS), default=-1),
+        identity_cols=_columns_for(frozen, _IDENTITY_FIELDS),
+        row_number_cols=frozen.get("row_number", ()),
     )
+
+
+def _place_birth_parts(
+    fields: list[str | None], own_keys: list[str], year_keys: frozenset[str]
+) -> None:
+    """Keep "Ngày" | "Tháng" | "Năm" as a birth date only when all three stand in order.
+
+    The year's label is taken for the male birth-date column ("Năm" folds to
+    "Nam") until its place after "Tháng" says otherwise; a "Ngày" or "Tháng"
+    column on its own is some other date and stays unrecognized.
+    """
+    day, month, year = _BIRTH_PARTS
+    complete: set[int] = set()
+    for j in range(len(fields) - 2):
+        if (fields[j], fields[j + 1]) == (day, month) and own_keys[j + 2] in year_keys:
+            fields[j + 2] = year
+            complete.update((j, j + 1, j + 2))
+    for j, name in enumerate(fields):
+        if name in (day, month) and j not in complete:
+            fields[j] = None
 
 
 def _fill_group_labels(top: Row, below: Row) -> Row:
@@ -321,68 +556,124 @@ def _classify(
 ) -> _SheetPlan:
     rows = sheet.rows
     record_rows: list[int] = []
+    # (index of the first record below a section heading, the group it names)
+    groups: list[tuple[int, str | None]] = []
     problems: list[Problem] = []
     rows_in = 0
     in_footer = False
+    names = _NameChecks()
     for r in range(layout.first_data, len(rows)):
         cells = rows[r]
-        if cells.count(None) == len(cells):
-            continue  # spacer rows occur inside tables; they end nothing
+        # Spacer rows occur inside tables; they end nothing. (A record's first
+        # cell is rarely empty, which spares counting its empty cells.)
+        if cells[0] is None and cells.count(None) == len(cells):
+            continue
         rows_in += 1
         if in_footer:
             rule, column = "LOAD_AFTER_FOOTER", None
         else:
-            verdict = _set_aside_reason(cells, layout)
+            verdict = _set_aside_reason(cells, layout, names)
             if verdict is None:
                 record_rows.append(r)
                 continue
             rule, column = verdict
             in_footer = rule == "LOAD_FOOTER"
+            if rule == "LOAD_SECTION_HEADING" and column is not None:
+                groups.append((len(record_rows), _heading_group(str(cells[column]))))
         problems.append(_set_aside_problem(source, sheet.name, r, cells, rule, column, layout))
 
     width = _table_width(rows, layout, record_rows)
     problems.extend(_column_notes(source, sheet.name, layout, width))
-    records = _build_records(source, sheet.name, rows, layout, record_rows, width, title_cells)
-    problems.extend(records.problems)
+    records = _build_records(
+        source, sheet.name, rows, layout, record_rows, groups, width, title_cells, problems
+    )
     return _SheetPlan(
         sheet=sheet.name,
         layout=layout,
         title_cells=title_cells,
         width=width,
-        records=records.rows,
+        records=records,
         set_aside=rows_in - len(record_rows),
         rows_in=rows_in,
         problems=problems,
     )
 
 
-def _set_aside_reason(cells: Row, layout: _Layout) -> tuple[str, int | None] | None:
+class _NameFacts(NamedTuple):
+    """What the row checks need to know of a name cell's text."""
+
+    subtotal: bool  # a subtotal label ("Tổng cộng")
+    key: str  # its header key, to spot a repeated header row
+    ordinary: bool  # non-empty and free of signature words ("Người lập biểu")
+
+
+class _NameChecks(dict[str, _NameFacts]):
+    """_NameFacts per distinct text: names repeat, and folding is the costly part."""
+
+    def __missing__(self, text: str) -> _NameFacts:
+        folded = _quick_fold(text)
+        facts = _NameFacts(
+            subtotal=_is_subtotal(text),
+            key=_key(folded),
+            ordinary=bool(folded) and not _FOOTER.search(folded),
+        )
+        self[text] = facts
+        return facts
+
+
+def _set_aside_reason(
+    cells: Row, layout: _Layout, names: _NameChecks
+) -> tuple[str, int | None] | None:
     """(rule, column) when the row is not a person's record, else None.
 
-    Ordered so an ordinary record costs about one fold: its name cell.
+    Ordered so an ordinary record costs a few comparisons and one lookup of
+    its name's facts.
     """
-    if _is_column_numbers(cells):
-        return "LOAD_COLUMN_NUMBERS", None
-    first = next(j for j, cell in enumerate(cells) if cell is not None)
+    first = 0
+    while cells[first] is None:
+        first += 1
     first_cell = cells[first]
-    if isinstance(first_cell, str) and _is_subtotal(first_cell, fold(first_cell)):
+    # A row of column numbers starts with 1 or "(1)"; a record's row number rarely is 1.
+    if (first_cell == 1 or type(first_cell) is str) and _is_column_numbers(cells):
+        return "LOAD_COLUMN_NUMBERS", None
+    if type(first_cell) is str and _is_subtotal(first_cell):
         return "LOAD_SUBTOTAL", first
 
-    name_col = next((j for j in layout.cols(*_NAME_FIELDS) if cells[j] is not None), None)
-    name_text = display_value(cells[name_col]) if name_col is not None else ""
-    name = fold(name_text)
-    if name_col is not None and _is_subtotal(name_text, name):
-        return "LOAD_SUBTOTAL", name_col
-    if name_col is None or _key(name) in layout.header_keys[name_col]:
+    name_col = None
+    for j in layout.name_cols:
+        if cells[j] is not None:
+            name_col = j
+            break
+    name: _NameFacts | None = None
+    if name_col is None:
+        may_repeat_header = True
+    else:
+        cell = cells[name_col]
+        name = names[cell if type(cell) is str else display_value(cell)]
+        if name.subtotal:
+            return "LOAD_SUBTOTAL", name_col
+        may_repeat_header = name.key in layout.header_keys[name_col]
+    if may_repeat_header:
         repeated = _repeated_header_column(cells, layout)
         if repeated is not None:
             return "LOAD_REPEATED_HEADER", repeated
-    if name and not _FOOTER.search(name):
+    if (
+        type(first_cell) is str
+        and first <= layout.last_name_col
+        and cells.count(None) == len(cells) - 1  # alone on its row
+        and _is_section_heading(first_cell)
+    ):
+        return "LOAD_SECTION_HEADING", first
+    if name is not None and name.ordinary:
         return None
     if _looks_like_person(cells, layout):
         return None
     footer = next(
-        (j for j, cell in enumerate(cells) if isinstance(cell, str) and _FOOTER.search(fold(cell))),
+        (
+            j
+            for j, cell in enumerate(cells)
+            if isinstance(cell, str) and _FOOTER.search(_quick_fold(cell))
+        ),
         None,
     )
     if footer is not None:
@@ -390,11 +681,56 @@ def _set_aside_reason(cells: Row, layout: _Layout) -> tuple[str, int | None] | N
     return None
 
 
-def _is_subtotal(text: str, folded: str) -> bool:
+def _is_subtotal(text: str) -> bool:
     lowered = text.lower()
-    if folded == lowered:
-        return bool(_SUBTOTAL_PLAIN.match(folded))
+    # Both patterns start with "t" or "c"; most names are ruled out here,
+    # before any folding.
+    if not lowered.startswith(("t", "c")):
+        return False
+    if _quick_fold(text) == lowered:
+        return bool(_SUBTOTAL_PLAIN.match(lowered))
     return bool(_SUBTOTAL_MARKED.match(lowered))
+
+
+def _heading_forms(text: str) -> tuple[str, re.Pattern[str], re.Pattern[str]]:
+    """The text as headings are matched (marks kept when typed), and the patterns for it."""
+    lowered = text.lower()
+    folded = _quick_fold(text)
+    if folded == lowered:
+        return folded, _UNIT_PLAIN, _POSITION_PLAIN
+    return lowered, _UNIT_MARKED, _POSITION_MARKED
+
+
+def _names_unit(text: str) -> bool:
+    form, unit, position = _heading_forms(text)
+    return bool(unit.match(form)) and not position.match(form)
+
+
+def _is_section_heading(text: str) -> bool:
+    """Whether a text alone on its row heads a group: "I. Chi đoàn Ấp 1", "Tổ 5"."""
+    if _FOOTER.search(_quick_fold(text)):
+        return False  # "Xã Phước Thiền, ngày 15 tháng 3 năm 2025" starts the signature
+    body = _strip_enumeration(text)
+    return _names_unit(body) or bool(_LETTER_ENUMERATION.match(text.lower()))
+
+
+def _strip_enumeration(text: str) -> str:
+    enumeration = _ENUMERATION.match(text)
+    return text[enumeration.end() :] if enumeration else text
+
+
+def _heading_group(text: str) -> str | None:
+    """The unit a section heading names ("Chi đoàn Ấp 1"), or None ("II. HỘI VIÊN")."""
+    body = _strip_enumeration(text)
+    return body if _names_unit(body) else None
+
+
+def _column_number(cell: Cell | None) -> int | None:
+    if type(cell) is int:
+        return cell
+    if type(cell) is str and (match := _COLUMN_NUMBER.fullmatch(cell)):
+        return int(match.group(1))
+    return None
 
 
 def _is_column_numbers(cells: Row) -> bool:
@@ -403,15 +739,12 @@ def _is_column_numbers(cells: Row) -> bool:
     for cell in cells:
         if cell is None:
             continue
-        if isinstance(cell, int) and not isinstance(cell, bool):
-            numbers.append(cell)
-        elif isinstance(cell, str) and (match := _COLUMN_NUMBER.fullmatch(cell)):
-            numbers.append(int(match.group(1)))
-        else:
+        number = _column_number(cell)
+        # A record's first cell (its row number) is rarely 1: stop there.
+        if number is None or (not numbers and number != 1):
             return False
-    return (
-        len(numbers) >= 2 and numbers[0] == 1 and all(a < b for a, b in itertools.pairwise(numbers))
-    )
+        numbers.append(number)
+    return len(numbers) >= 2 and all(a < b for a, b in itertools.pairwise(numbers))
 
 
 def _repeated_header_column(cells: Row, layout: _Layout) -> int | None:
@@ -421,18 +754,18 @@ def _repeated_header_column(cells: Row, layout: _Layout) -> int | None:
         for j, cell in enumerate(cells)
         if isinstance(cell, str)
         and j < len(layout.header_keys)
-        and _key(fold(cell)) in layout.header_keys[j]
+        and _key(_quick_fold(cell)) in layout.header_keys[j]
     ]
     return matches[0] if len(matches) >= MIN_HEADER_FIELDS else None
 
 
 def _looks_like_person(cells: Row, layout: _Layout) -> bool:
     """A row without a name may still be a person: an id, a birth date, a row number."""
-    for j in layout.cols(*_IDENTITY_FIELDS):
+    for j in layout.identity_cols:
         cell = cells[j]
-        if cell is not None and not (isinstance(cell, str) and _FOOTER.search(fold(cell))):
+        if cell is not None and not (isinstance(cell, str) and _FOOTER.search(_quick_fold(cell))):
             return True
-    return any(_is_row_number(cells[j]) for j in layout.cols("row_number"))
+    return any(_is_row_number(cells[j]) for j in layout.row_number_cols)
 
 
 def _is_row_number(cell: Cell | None) -> bool:
@@ -444,6 +777,8 @@ def _is_row_number(cell: Cell | None) -> bool:
 def _table_width(rows: list[Row], layout: _Layout, record_rows: list[int]) -> int:
     """Columns up to the last header label or record value (used ranges run wider)."""
     width = max((j + 1 for j, label in enumerate(layout.labels) if label), default=0)
+    if rows and width >= len(rows[0]):
+        return width  # the grid is rectangular: no record reaches further
     for r in record_rows:
         cells = rows[r]
         last = len(cells)
@@ -456,17 +791,50 @@ def _table_width(rows: list[Row], layout: _Layout, record_rows: list[int]) -> in
 # --- records --------------------------------------------------------------
 
 
-@dataclass
-class _Records:
-    rows: list[tuple[object, ...]]
-    problems: list[Problem]
+class _DateTexts(dict[object, str]):
+    """display_value of each distinct date, computed once: strftime is slow and
+    a roster holds far fewer distinct dates than date cells."""
+
+    def __missing__(self, value: object) -> str:
+        text = display_value(value)
+        self[value] = text
+        return text
 
 
-def _first(cells: Row, cols: Sequence[int]) -> Cell | None:
-    for j in cols:
-        if cells[j] is not None:
-            return cells[j]
-    return None
+def _table(lines: list[Row], width: int) -> _Objects:
+    """The record rows' first `width` cells as one 2-D object array.
+
+    Filled in one pass from the chained rows (the readers give rectangular
+    grids); each column of the array is then a field's values as they are,
+    with no copy per column.
+    """
+    if not lines:
+        return np.empty((0, width), dtype=object)
+    shape = (len(lines), len(lines[0]))
+    cells = itertools.chain.from_iterable(lines)
+    return _objects(cells, shape[0] * shape[1]).reshape(shape)[:, :width]
+
+
+def _displayed(cells: Iterable[Cell | None], count: int, dates: _DateTexts) -> _Objects:
+    """Each cell as displayed: display_value, dispatched inline for the common
+    kinds of cell (a call per cell would double the time)."""
+    texts = [
+        cell
+        if type(cell) is str
+        else ""
+        if cell is None
+        else str(cell)
+        if type(cell) is int
+        else dates[cell]
+        if type(cell) is datetime.date
+        else display_value(cell)
+        for cell in cells
+    ]
+    return _objects(texts, count)
+
+
+def _first_filled(cells: Sequence[Cell | None]) -> Cell | None:
+    return next((cell for cell in cells if cell is not None), None)
 
 
 def _build_records(
@@ -475,64 +843,97 @@ def _build_records(
     rows: list[Row],
     layout: _Layout,
     record_rows: list[int],
+    groups: list[tuple[int, str | None]],
     width: int,
     title_cells: list[str],
-) -> _Records:
-    plan = [
-        (_RAW_INDEX[name], cols) for name, cols in layout.columns_of.items() if name in _RAW_INDEX
-    ]
-    full_name_col = _RAW_INDEX["full_name"]
-    sex_col = _RAW_INDEX["sex"]
-    birth_col = _RAW_INDEX["birth_date"]
-    split_name = layout.cols("surname_middle", "given_name")
-    male, female = layout.cols("birth_date_male"), layout.cols("birth_date_female")
-    core_present = "core" in layout.columns_of
-    title = " | ".join(title_cells)
-    prefix = f"{source.relative_path}|{sheet}|"
+    problems: list[Problem],
+) -> _SheetRecords:
+    """The sheet's records (organization still None).
 
-    out = _Records(rows=[], problems=[])
-    for r in record_rows:
-        cells = rows[r]
-        values: list[Cell | None] = [None] * len(RAW_FIELDS)
-        for position, cols in plan:
-            values[position] = _first(cells, cols)
-        if values[full_name_col] is None and split_name:
-            parts = [display_value(cells[j]) for j in split_name if cells[j] is not None]
-            values[full_name_col] = " ".join(parts) or None
-        if male or female:
-            male_birth, female_birth = _first(cells, male), _first(cells, female)
-            if male_birth is not None and female_birth is not None:
-                out.problems.append(
-                    _both_sexes_problem(source, sheet, r, layout, male_birth, female_birth)
-                )
-            birth, sex = _birth_by_sex(male_birth, female_birth)
-            if values[birth_col] is None:
-                values[birth_col] = birth
-            if values[sex_col] is None:
-                values[sex_col] = sex
-        source_values = tuple(_display(cell) for cell in cells[:width])
-        row_number = r + 1
-        out.rows.append(
-            (
-                f"{prefix}{row_number}",
-                source.relative_path,
-                sheet,
-                row_number,
-                None,  # organization: set once the whole file has been read
-                *values,
-                source_values,
-                core_present,
-                title,
-            )
+    The record rows become one 2-D array whose columns are the fields.
+    """
+    count = len(record_rows)
+    lines = [rows[r] for r in record_rows]
+    table = _table(lines, width)
+
+    def values_of(cols: tuple[int, ...]) -> _Objects:
+        if not cols:
+            return np.full(count, None, dtype=object)
+        if len(cols) == 1:
+            return table[:, cols[0]]
+        # Two columns for one field: the first filled one (see LOAD_DUPLICATE_COLUMN).
+        cells = zip(*(table[:, j].tolist() for j in cols), strict=True)
+        return _objects(map(_first_filled, cells), count)
+
+    values = {name: values_of(layout.columns_of.get(name, ())) for name in RAW_FIELDS}
+    if split_name := layout.cols("surname_middle", "given_name"):
+        parts = zip(*(table[:, j].tolist() for j in split_name), strict=True)
+        names = (
+            full if full is not None else _joined_name(split)
+            for full, split in zip(values["full_name"].tolist(), parts, strict=True)
         )
-    return out
+        values["full_name"] = _objects(names, count)
+    male, female = layout.cols("birth_date_male"), layout.cols("birth_date_female")
+    birth_parts = layout.cols(*_BIRTH_PARTS)
+    if male or female or birth_parts:
+        births, sexes = values["birth_date"].tolist(), values["sex"].tolist()
+        if male or female:
+            by_sex = zip(values_of(male).tolist(), values_of(female).tolist(), strict=True)
+            for i, (male_birth, female_birth) in enumerate(by_sex):
+                if male_birth is not None and female_birth is not None:
+                    problems.append(
+                        _both_sexes_problem(
+                            source, sheet, record_rows[i], layout, male_birth, female_birth
+                        )
+                    )
+                birth, sex = _birth_by_sex(male_birth, female_birth)
+                if births[i] is None:
+                    births[i] = birth
+                if sexes[i] is None:
+                    sexes[i] = sex
+        if birth_parts:
+            by_part = zip(*(table[:, j].tolist() for j in birth_parts), strict=True)
+            for i, (day, month, year) in enumerate(by_part):
+                if births[i] is None:
+                    births[i] = _birth_from_parts(day, month, year)
+        values["birth_date"], values["sex"] = _objects(births, count), _objects(sexes, count)
+    if groups:
+        values["branch"] = _objects(_with_groups(values["branch"].tolist(), groups), count)
+
+    row_numbers = [r + 1 for r in record_rows]
+    prefix = f"{source.relative_path}|{sheet}|"
+    columns = {
+        "record_id": _objects(map(prefix.__add__, map(str, row_numbers)), count),
+        "source_file": np.full(count, source.relative_path, dtype=object),
+        "sheet": np.full(count, sheet, dtype=object),
+        "row": _objects(row_numbers, count),
+        "organization": np.full(count, None, dtype=object),  # known once the file is read
+        **values,
+        "core_column_present": np.full(count, "core" in layout.columns_of, dtype=object),
+        "sheet_title": np.full(count, " | ".join(title_cells), dtype=object),
+    }
+    # Displayed row after row, the order the cells lie in memory: column
+    # after column would be a third slower.
+    in_table = lines if not lines or len(lines[0]) == width else (row[:width] for row in lines)
+    cells = itertools.chain.from_iterable(in_table)
+    return _SheetRecords(columns, _displayed(cells, count * width, _DateTexts()), width)
 
 
-def _display(cell: Cell | None) -> str:
-    # Strings were cleaned by the reader; display_value would clean them again.
-    if cell is None:
-        return ""
-    return cell if isinstance(cell, str) else display_value(cell)
+def _with_groups(
+    branches: Sequence[Cell | None], groups: list[tuple[int, str | None]]
+) -> list[Cell | None]:
+    """Each record's branch, or else the group of the section heading above it."""
+    filled = list(branches)
+    bounds = [*(start for start, _ in groups[1:]), len(filled)]
+    for (start, group), end in zip(groups, bounds, strict=True):
+        for i in range(start, end):
+            if filled[i] is None:
+                filled[i] = group
+    return filled
+
+
+def _joined_name(names: Sequence[Cell | None]) -> str | None:
+    return " ".join(display_value(name) for name in names if name is not None) or None
 
 
 def _birth_by_sex(male: Cell | None, female: Cell | None) -> tuple[Cell | None, str | None]:
@@ -547,6 +948,32 @@ def _birth_by_sex(male: Cell | None, female: Cell | None) -> tuple[Cell | None, 
     if female is not None:
         return female, "Nữ"
     return None, None
+
+
+def _date_part(cell: Cell | None) -> int | None:
+    if type(cell) is int:
+        return cell
+    if type(cell) is str and cell.isdecimal() and len(cell) <= 4:
+        return int(cell)
+    return None
+
+
+def _birth_from_parts(day: Cell | None, month: Cell | None, year: Cell | None) -> Cell | None:
+    """One birth value from the "Ngày" | "Tháng" | "Năm" cells.
+
+    A date when the three make one; the year as typed when only the year is
+    filled; otherwise the parts joined as "d/m/y" (a two-digit year, 31/02…),
+    which validation reads or reports with what was typed.
+    """
+    if day is None and month is None:
+        return year
+    d, m, y = _date_part(day), _date_part(month), _date_part(year)
+    if d is not None and m is not None and y is not None and y >= 1000:
+        try:
+            return datetime.date(y, m, d)
+        except ValueError:
+            pass
+    return "/".join(display_value(cell) for cell in (day, month, year) if cell is not None)
 
 
 def _decide_organization(
