@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, TypeVar, cast
 
 Encoding = Literal["tcvn3", "vni"]
 ENCODINGS: tuple[Encoding, ...] = ("tcvn3", "vni")
@@ -435,6 +435,10 @@ def detect(texts: Sequence[str]) -> Detection | None:
 # --- Grids ------------------------------------------------------------------
 
 
+# A sheet's cell type: conversion only replaces str by str.
+CellT = TypeVar("CellT")
+
+
 @dataclass(frozen=True)
 class Conversion:
     column: int  # 0-based
@@ -500,7 +504,7 @@ def _plan(column: _Column, sheet: Encoding | None, with_ascii: bool) -> dict[str
     return {t: e for t in candidates if (e := _strong_legacy(t)) is not None}
 
 
-def _columns(rows: list[list[object]]) -> list[list[object]]:
+def _columns(rows: Sequence[Sequence[object]]) -> list[list[object]]:
     """The grid's columns; short rows read as None past their end."""
     width = max(map(len, rows), default=0)
     if min(map(len, rows), default=0) < width:
@@ -510,9 +514,9 @@ def _columns(rows: list[list[object]]) -> list[list[object]]:
 
 
 def convert_grid(
-    rows: list[list[object]],
+    rows: list[list[CellT]],
     uppercase_cell: Callable[[int, int], bool] | None = None,
-) -> tuple[list[list[object]], list[Conversion]]:
+) -> tuple[list[list[CellT]], list[Conversion]]:
     """Convert the legacy-encoded cells of a sheet grid; the input is not changed.
 
     Each column is detected from all its string cells, title and header cells
@@ -557,7 +561,7 @@ def convert_grid(
             row = grid[r]
             if row is rows[r]:
                 row = grid[r] = list(row)
-            row[col] = new_values[r]
+            row[col] = cast(CellT, new_values[r])
         rows_by_encoding: dict[Encoding, list[int]] = {}
         if len(encodings) == 1:
             rows_by_encoding[next(iter(encodings))] = changed

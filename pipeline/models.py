@@ -143,8 +143,9 @@ class MatchResult:
 # RAW_FIELDS): `source_values` (tuple of the row's cells as displayed, in the
 # order of SheetAccount.columns), `core_column_present` (bool: False for a
 # core-only roster, whose rows are all core), `sheet_title` (the title rows
-# above the header, joined by " | ").
-LOAD_COLUMNS = ("source_values", "core_column_present", "sheet_title")
+# above the header, joined by " | "), `birth_column_sex` ("Nam"/"Nữ" when the
+# birth date was written under a Nam or Nữ column, else None).
+LOAD_COLUMNS = ("source_values", "core_column_present", "sheet_title", "birth_column_sex")
 
 # Columns added by `validate`: whether the row can be used, and typed values
 # (schemas/member.py's MemberSchema describes the canonical record they come from).

@@ -33,6 +33,7 @@ from python_calamine import (
     SheetVisibleEnum,
 )
 
+from pipeline import safety
 from pipeline.text import clean
 
 Cell = (
@@ -81,6 +82,9 @@ def read_roster(path: Path) -> Iterator[Sheet]:
     file's fault.
     """
     try:
+        # Hostile or broken files are refused before a reader opens them:
+        # calamine aborts the whole process on some of them.
+        safety.inspect_file(path)
         if path.suffix.lower() == ".csv":
             yield read_csv(path)
         else:
@@ -110,7 +114,7 @@ def read_workbook(path: Path) -> Iterator[Sheet]:
                     # copy of the sheet) while the caller works or the next is read.
                     yield Sheet(
                         meta.name,
-                        _grid(workbook.get_sheet_by_name(meta.name)),
+                        _grid(workbook.get_sheet_by_name(meta.name), meta.name),
                         _visibility(meta.visible),
                     )
         except PasswordError as exc:
@@ -153,7 +157,7 @@ def _open_failure_hint(path: Path, magic: bytes) -> str:
     )
 
 
-def _grid(sheet: CalamineSheet) -> list[Row]:
+def _grid(sheet: CalamineSheet, name: str) -> list[Row]:
     """The sheet's cells, converted row by row as calamine hands them over.
 
     iter_rows starts at row 1 but at the used range's first column, so rows
@@ -161,6 +165,9 @@ def _grid(sheet: CalamineSheet) -> list[Row]:
     Converting while iterating (rather than after to_python) means calamine's
     values and ours are never both held for the whole sheet.
     """
+    end = sheet.end
+    if end is not None:
+        safety.sheet_size_guard(end[0] + 1, end[1] + 1, sheet=name)
     start = sheet.start
     if start is None or start[1] == 0:
         return [_convert_row(row) for row in sheet.iter_rows()]

@@ -2047,7 +2047,7 @@ def generate_records(
             org = listing.org
             rows.append(
                 (f"{prefix}{number}", source_file, sheet, number, org,
-                 *map(fields.get, RAW_FIELDS), (), org != "ccb", "")
+                 *map(fields.get, RAW_FIELDS), (), org != "ccb", "", None)
             )  # fmt: skip
             truth_rows.append(
                 TruthRow(

@@ -38,13 +38,12 @@ from pipeline.indicators import (
 from pipeline.readers import Row, UnreadableFileError, read_roster
 from pipeline.safety import inspect_file
 from pipeline.settings import ROSTER_SUFFIXES, Settings
-from pipeline.stages.discover import find_organizations
+from pipeline.stages.discover import TABLES_FOLDER, find_organizations
 from pipeline.stages.normalize import strip_unit_type
 from pipeline.text import display_value, fold, header_key
 from pipeline.workbooks.display import organization_names
 from pipeline.workbooks.style import Cell, Column, Kind, open_book
 
-TABLES_FOLDER = "bang_so_lieu"
 POPULATION_FILE = "dan_so_trong_do_tuoi.xlsx"
 TOTALS_FILE = "tong_so_hoi_vien.xlsx"
 TEMPLATES_FOLDER = "mau_bang_so_lieu"

@@ -193,3 +193,14 @@ def test_output_that_cannot_be_written_is_one_vietnamese_line(tmp_path: Path) ->
     assert result.exit_code == 1
     assert result.stderr.startswith("Lỗi: ")
     assert "Traceback" not in result.output
+
+
+def test_the_optional_tables_folder_is_not_read_as_rosters(tmp_path: Path) -> None:
+    input_dir = tmp_path / "input"
+    truth = generate_rosters(input_dir)
+    tables = input_dir / "bang_so_lieu"
+    tables.mkdir()
+    (tables / "ghi_chu.csv").write_text("Xã,Dân số\nPhước Thiền,1000\n", encoding="utf-8")
+    result = _run(input_dir, tmp_path / "output")
+    assert result.exit_code == 0, result.output
+    assert len(_records(tmp_path / "output")) == len(truth.rows)

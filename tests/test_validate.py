@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from pipeline.models import VALIDATE_COLUMNS, Severity
+from pipeline.progress import NoProgress
 from pipeline.settings import (
     PROJECT_ROOT,
     Settings,
@@ -19,9 +20,11 @@ from pipeline.settings import (
     load_organizations,
     load_roster_year,
 )
+from pipeline.stages.load import load
 from pipeline.stages.validate import RULES, VALIDATE_RULES, ValidateResult, rule_for, validate
 from schemas.member import RULE_MODELS
 from tests.record_builders import SETTINGS, raw_records
+from tests.workbook_builders import source, write_xlsx
 
 TITLE = "ĐOÀN TNCS HỒ CHÍ MINH | DANH SÁCH ĐOÀN VIÊN NÒNG CỐT NĂM 2025"
 # A 25-year-old woman in 2025, core, complete: she breaks no rule in any organization.
@@ -429,3 +432,13 @@ def test_no_records_give_no_problems() -> None:
     assert result.problems == []
     assert result.records.empty
     assert set(VALIDATE_COLUMNS) <= set(result.records.columns)
+
+
+def test_a_sex_column_contradicting_the_nam_nu_birth_column_is_flagged_end_to_end(
+    tmp_path: Path,
+) -> None:
+    rows = [["STT", "Họ và tên", "Giới tính", "Nam", "Nữ"], [1, "Lê Thị Hoa", "Nam", None, 1980]]
+    path = write_xlsx(tmp_path / "nongdan.xlsx", {"DS": rows})
+    loaded = load([source(path, tmp_path, "nongdan")], SETTINGS, NoProgress())
+    problems = validate(loaded.records, SETTINGS).problems
+    assert [p.rule for p in problems if p.rule == "sex_conflict"] == ["sex_conflict"]

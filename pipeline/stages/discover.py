@@ -22,6 +22,8 @@ from pipeline.text import fold
 
 MAPPING_FILE = "to_chuc.toml"
 INSTRUCTIONS_FILE = "HUONG_DAN.txt"
+# The optional population and member-totals tables (pipeline.tables), not rosters.
+TABLES_FOLDER = "bang_so_lieu"
 _TOKEN = re.compile(r"[0-9a-z]+")
 
 Span = tuple[int, int, str]  # first token, end token (exclusive), organization code
@@ -122,7 +124,7 @@ def _roster_paths(input_dir: Path, problems: list[Problem]) -> list[Path]:
                         "thường do máy tính tạo ra, không chứa danh sách.",
                     )
                 )
-            else:
+            elif not (folder == input_dir and name == TABLES_FOLDER):
                 kept_dirs.append(name)
         # os.walk descends into exactly the folders left in dirnames, in order.
         dirnames[:] = kept_dirs

@@ -19,15 +19,17 @@ import datetime
 import gc
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+import openpyxl
 import pandas as pd
 
+from pipeline.legacy import convert_grid, uppercase_font
 from pipeline.models import (
     LOAD_COLUMNS,
     PROVENANCE_COLUMNS,
@@ -352,7 +354,7 @@ def _load_file(source: SourceFile, settings: Settings, headers: _Headers) -> _Fi
     plans: list[_SheetPlan] = []
     # Sheets come one at a time; a plan keeps the records, never the grid.
     for sheet in read_roster(source.path):
-        plan = _plan_sheet(sheet, source, headers, problems)
+        plan = _plan_sheet(_to_unicode(sheet, source, problems), source, headers, problems)
         # Unbound now: the loop would keep this grid while reading the next.
         del sheet
         if plan is not None:
@@ -388,6 +390,65 @@ def _load_file(source: SourceFile, settings: Settings, headers: _Headers) -> _Fi
             )
         )
     return outcome
+
+
+# --- legacy encodings ------------------------------------------------------
+
+_ENCODING_NAMES = {"tcvn3": "TCVN3 (ABC, phông .VnTime)", "vni": "VNI (phông VNI-Times)"}
+
+
+def _uppercase_font_cells(source: SourceFile, sheet: str) -> Callable[[int, int], bool] | None:
+    """Whether a cell uses an uppercase TCVN3 font (".VnTimeH"): its text holds
+    lowercase codes shown as capitals. Fonts are only in .xlsx/.xlsm styles, and
+    are read (with openpyxl, slowly) only when a converted cell asks."""
+    if source.path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return None
+    cells: set[tuple[int, int]] | None = None
+
+    def uppercase(row: int, column: int) -> bool:
+        nonlocal cells
+        if cells is None:
+            cells = set()
+            try:
+                workbook = openpyxl.load_workbook(source.path, read_only=True)
+                try:
+                    for line in workbook[sheet].iter_rows():
+                        for cell in line:
+                            font = getattr(cell, "font", None)
+                            if font is not None and uppercase_font(font.name):
+                                cells.add((cell.row - 1, cell.column - 1))
+                finally:
+                    workbook.close()
+            except Exception:
+                cells = set()
+        return (row, column) in cells
+
+    return uppercase
+
+
+def _to_unicode(sheet: Sheet, source: SourceFile, problems: list[Problem]) -> Sheet:
+    """The sheet with columns typed in TCVN3 or VNI converted to Unicode, and a
+    note for each converted column."""
+    rows, conversions = convert_grid(sheet.rows, _uppercase_font_cells(source, sheet.name))
+    for conversion in conversions:
+        letter = column_letter(conversion.column)
+        message = (
+            f"Cột {letter} được gõ bằng bảng mã cũ {_ENCODING_NAMES[conversion.encoding]}; "
+            f"đã chuyển {conversion.cells_changed} ô sang Unicode (ví dụ "
+            f"'{conversion.example_before}' → '{conversion.example_after}'). Kiểm tra lại vài "
+            "ô; nên lưu lại danh sách bằng Unicode."
+        )
+        problems.append(
+            _sheet_note(
+                source,
+                sheet.name,
+                "LOAD_LEGACY_ENCODING",
+                message,
+                value=conversion.example_before,
+                column=letter,
+            )
+        )
+    return replace(sheet, rows=rows) if conversions else sheet
 
 
 # --- header ---------------------------------------------------------------
@@ -875,6 +936,9 @@ def _build_records(
         values["full_name"] = _objects(names, count)
     male, female = layout.cols("birth_date_male"), layout.cols("birth_date_female")
     birth_parts = layout.cols(*_BIRTH_PARTS)
+    # The sex the Nam/Nữ birth-date column tells, kept apart from an explicit
+    # sex column so validation can check that the two agree.
+    column_sexes: list[str | None] = [None] * count
     if male or female or birth_parts:
         births, sexes = values["birth_date"].tolist(), values["sex"].tolist()
         if male or female:
@@ -887,6 +951,7 @@ def _build_records(
                         )
                     )
                 birth, sex = _birth_by_sex(male_birth, female_birth)
+                column_sexes[i] = sex
                 if births[i] is None:
                     births[i] = birth
                 if sexes[i] is None:
@@ -911,6 +976,7 @@ def _build_records(
         **values,
         "core_column_present": np.full(count, "core" in layout.columns_of, dtype=object),
         "sheet_title": np.full(count, " | ".join(title_cells), dtype=object),
+        "birth_column_sex": _objects(column_sexes, count),
     }
     # Displayed row after row, the order the cells lie in memory: column
     # after column would be a third slower.

@@ -273,6 +273,7 @@ RULES: dict[str, Rule] = {
     "LOAD_HIDDEN_SHEET": Rule("Trang tính bị ẩn"),
     "LOAD_FOOTER": Rule("Phần chữ ký cuối danh sách"),
     "LOAD_AFTER_FOOTER": Rule("Dòng sau phần chữ ký"),
+    "LOAD_LEGACY_ENCODING": Rule("Chữ gõ bằng bảng mã cũ, đã chuyển sang Unicode"),
     # --- normalize and the review loop: their messages say what to do -------
     "ADDRESS_UNPLACED": Rule("Không xác định chắc chắn được xã, phường"),
     "REVIEW_UNREADABLE": Rule("Không đọc được sổ rà soát"),

@@ -65,7 +65,13 @@ FIELD_LABELS = {
 # birth date (and so the sex) from the "Nam"/"Nữ" columns, the name from two
 # columns, the address from its parts.
 FIELD_FALLBACKS = {
-    "birth_date": ("birth_date_male", "birth_date_female"),
+    "birth_date": (
+        "birth_date_male",
+        "birth_date_female",
+        "birth_day",
+        "birth_month",
+        "birth_year",
+    ),
     "sex": ("birth_date_male", "birth_date_female"),
     "full_name": ("surname_middle", "given_name"),
     "address": ("house_number", "hamlet", "commune", "district"),
