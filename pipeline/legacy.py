@@ -513,6 +513,21 @@ def _columns(rows: Sequence[Sequence[object]]) -> list[list[object]]:
     return [list(map(operator.itemgetter(col), rows)) for col in range(width)]
 
 
+# Characters that Unicode Vietnamese never uses but legacy text always does:
+# TCVN3 puts ă â ê ô ơ ư đ and most toned vowels at 0xA1–0xBF; VNI writes ư, đ
+# and its tone marks as ö, ñ, ø, ï, û, ä … A sheet without any of them holds no
+# legacy text, and the costly per-column detection is skipped.
+_LEGACY_MARKS = re.compile(
+    "[\u00a1-\u00bf\u00c4-\u00c7\u00cb\u00ce\u00cf\u00d1\u00d6\u00d8\u00db\u00dc\u00de"
+    "\u00e4-\u00e7\u00eb\u00ee\u00ef\u00f1\u00f6\u00f8\u00fb\u00fc\u00fe]"
+)
+
+
+def _may_hold_legacy_text(rows: Sequence[Sequence[object]]) -> bool:
+    text = "\n".join(cell for row in rows for cell in row if type(cell) is str)
+    return _LEGACY_MARKS.search(text) is not None
+
+
 def convert_grid(
     rows: list[list[CellT]],
     uppercase_cell: Callable[[int, int], bool] | None = None,
@@ -529,6 +544,8 @@ def convert_grid(
     the cells to be converted only. Rows without a converted cell are shared
     with the input.
     """
+    if not _may_hold_legacy_text(rows):
+        return rows, []
     grid = list(rows)
     conversions: list[Conversion] = []
     columns = [(values, _column(values)) for values in _columns(rows)]
