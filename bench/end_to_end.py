@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 from collections import Counter
@@ -24,11 +22,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.gnu_time import run_timed
 from bench.metrics import pairwise_scores
 from pipeline.synthetic import GroundTruth, generate_rosters
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
-GNU_TIME = "/usr/bin/time"
 
 
 @dataclass(frozen=True)
@@ -70,17 +68,10 @@ def accuracy(truth: GroundTruth, records_csv: Path) -> dict[str, float]:
 
 
 def _timed_run(input_dir: Path, output_dir: Path) -> tuple[float, float]:
-    command = [GNU_TIME, "-v", sys.executable, "-m", "pipeline", "run"]
+    command = [sys.executable, "-m", "pipeline", "run"]
     command += ["--input", str(input_dir), "--output", str(output_dir), "--no-examples"]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    if completed.returncode not in (0, 3):
-        raise RuntimeError(completed.stderr[-2000:])
-    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", completed.stderr)
-    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", completed.stderr)
-    assert wall and peak, completed.stderr[-2000:]
-    hours, minutes, seconds = wall.groups()
-    elapsed = int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
-    return elapsed, int(peak.group(1)) / 1024
+    timed = run_timed(command, ok_codes=(0, 3))
+    return timed.wall_seconds, timed.peak_mib
 
 
 def measure(scale: int, repeats: int, workdir: Path) -> Row:

@@ -25,9 +25,7 @@ import argparse
 import csv
 import json
 import random
-import re
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -36,6 +34,7 @@ from pathlib import Path
 
 import xlsxwriter
 
+from bench.gnu_time import run_timed
 from pipeline.synthetic import (
     AWAY_NOTES,
     COMMUNES,
@@ -46,7 +45,6 @@ from pipeline.synthetic import (
 )
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
-GNU_TIME = "/usr/bin/time"
 READERS = ("load", "pandas", "calamine")
 # Bump when the generated layout changes, so a stale cached file is not reused.
 LAYOUT_VERSION = 1
@@ -201,18 +199,12 @@ class _Run:
 
 
 def _timed_child(reader: str, path: Path) -> _Run:
-    command = [GNU_TIME, "-v", sys.executable, "-m", "bench.load", "--child", reader, str(path)]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        raise RuntimeError(f"{reader} failed:\n{completed.stderr[-3000:]}")
-    measured = json.loads(completed.stdout.strip().splitlines()[-1])
-    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", completed.stderr)
-    if peak is None:
-        raise RuntimeError(f"GNU time printed no peak memory:\n{completed.stderr[-2000:]}")
+    timed = run_timed([sys.executable, "-m", "bench.load", "--child", reader, str(path)])
+    measured = json.loads(timed.stdout.strip().splitlines()[-1])
     return _Run(
         seconds=float(measured["seconds"]),
         cpu_seconds=float(measured["cpu_seconds"]),
-        peak_mib=int(peak.group(1)) / 1024,
+        peak_mib=timed.peak_mib,
         rows=int(measured["rows"]),
     )
 

@@ -27,7 +27,6 @@ import argparse
 import csv
 import json
 import pickle
-import re
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.gnu_time import run_timed
 from bench.metrics import linked_or_review_recall, pair_completeness, pairwise_scores
 from pipeline.matching.blocking import candidate_pairs
 from pipeline.progress import NoProgress
@@ -52,7 +52,6 @@ from pipeline.stages.validate import validate
 from pipeline.synthetic import generate_records
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
-GNU_TIME = "/usr/bin/time"
 # Rows per generated person (measured): turns a wanted row count into people.
 ROWS_PER_PERSON = 1.26
 # (profile, rows): the three profiles at one size, then realistic at scale.
@@ -206,19 +205,9 @@ def _timed_worker(job_path: Path, timeout: float) -> tuple[dict[str, Any], float
     """(worker's result, wall seconds, peak MiB) of one worker run under GNU time."""
     result_path = job_path.with_suffix(".json")
     result_path.unlink(missing_ok=True)
-    command = [GNU_TIME, "-v", sys.executable, "-m", "bench.matching"]
-    command += ["--worker", str(job_path), str(result_path)]
-    completed = subprocess.run(
-        command, capture_output=True, text=True, check=False, timeout=timeout
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(completed.stderr[-3000:])
-    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", completed.stderr)
-    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", completed.stderr)
-    assert wall and peak, completed.stderr[-2000:]
-    hours, minutes, seconds = wall.groups()
-    elapsed = int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
-    return json.loads(result_path.read_text(encoding="utf-8")), elapsed, int(peak.group(1)) / 1024
+    command = [sys.executable, "-m", "bench.matching", "--worker", str(job_path), str(result_path)]
+    timed = run_timed(command, timeout=timeout)
+    return json.loads(result_path.read_text(encoding="utf-8")), timed.wall_seconds, timed.peak_mib
 
 
 def measure(job: Job, job_path: Path, dataset: str, repeats: int, timeout: float) -> Row:

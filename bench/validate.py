@@ -24,7 +24,6 @@ import gc
 import json
 import re
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, fields
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.gnu_time import run_timed
 from pipeline.models import LOAD_COLUMNS, PROVENANCE_COLUMNS, RAW_FIELDS
 from pipeline.settings import load_settings
 from pipeline.stages.validate import validate
@@ -48,7 +48,6 @@ from pipeline.synthetic import (
 )
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
-GNU_TIME = "/usr/bin/time"
 ROWS_PER_FILE = 5_000
 ORGANIZATIONS = ("doan", "phunu", "nongdan", "ccb", "congdoan")
 # Birth years per organization, mostly inside its age range in 2025.
@@ -210,6 +209,7 @@ def build_records(rows: int, seed: int = 2018) -> pd.DataFrame:
         source_values=_no_cells(rows),
         core_column_present=org_number != ORGANIZATIONS.index("ccb"),
         sheet_title=titles[org_number],
+        birth_column_sex=None,
     )
     index = pd.RangeIndex(rows)
     # Object columns throughout, as `load` builds them.
@@ -257,14 +257,10 @@ def _child(rows: int, seed: int) -> None:
 
 
 def _timed_run(rows: int, seed: int) -> tuple[dict[str, float], float]:
-    command = [GNU_TIME, "-v", sys.executable, "-m", "bench.validate", "--child"]
+    command = [sys.executable, "-m", "bench.validate", "--child"]
     command += ["--rows", str(rows), "--seed", str(seed)]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        raise RuntimeError(completed.stderr[-3000:])
-    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", completed.stderr)
-    assert peak, completed.stderr[-2000:]
-    return json.loads(completed.stdout.strip().splitlines()[-1]), int(peak.group(1)) / 1024
+    timed = run_timed(command)
+    return json.loads(timed.stdout.strip().splitlines()[-1]), timed.peak_mib
 
 
 def measure(rows: int, repeats: int, seed: int) -> Row:
