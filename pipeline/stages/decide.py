@@ -103,14 +103,6 @@ class DecisionStore(Protocol):
         ...
 
 
-class NoDecisions:
-    def decisions(self) -> Sequence[Decision]:
-        return []
-
-    def person_ids(self) -> Mapping[str, str]:
-        return {}
-
-
 @dataclass(frozen=True)
 class DecideResult:
     records: pd.DataFrame
