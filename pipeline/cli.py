@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 from tqdm import tqdm
@@ -134,6 +134,10 @@ def _problem_lines(problems: list[Problem]) -> list[str]:
 class _VietnameseHelp(click.Command):
     """Help screens with Vietnamese headings (click's own are English)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("options_metavar", "[TÙY CHỌN]")
+        super().__init__(*args, **kwargs)
+
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         pieces = " ".join(self.collect_usage_pieces(ctx))
         formatter.write_usage(ctx.command_path, pieces, prefix="Cách dùng: ")
@@ -147,6 +151,10 @@ class _VietnameseHelp(click.Command):
 
 class _VietnameseGroup(_VietnameseHelp, click.Group):
     command_class = _VietnameseHelp
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("subcommand_metavar", "LỆNH [THAM SỐ]...")
+        super().__init__(*args, **kwargs)
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_options(ctx, formatter)
@@ -177,6 +185,7 @@ INPUT_OPTION = click.option(
     "input_dir",
     default="input",
     type=click.Path(path_type=Path, file_okay=False),
+    metavar="THƯ_MỤC",
     help="Thư mục chứa các tệp danh sách (Excel, ODS, CSV), kể cả thư mục con. Mặc định: input.",
 )
 OUTPUT_OPTION = click.option(
@@ -184,6 +193,7 @@ OUTPUT_OPTION = click.option(
     "output_dir",
     default="output",
     type=click.Path(path_type=Path, file_okay=False),
+    metavar="THƯ_MỤC",
     help="Thư mục ghi kết quả (tự tạo nếu chưa có). Mặc định: output.",
 )
 NO_EXAMPLES_OPTION = click.option(
@@ -196,6 +206,7 @@ DECISIONS_OPTION = click.option(
     "decisions_dir",
     default=None,
     type=click.Path(path_type=Path, file_okay=False),
+    metavar="THƯ_MỤC",
     help="Thư mục sổ quyết định rà soát và sổ mã người (tự tạo nếu chưa có)."
     f" Mặc định: {LEDGER_FOLDER}, cạnh thư mục đầu vào.",
 )
@@ -204,6 +215,7 @@ REVIEW_DIR_OPTION = click.option(
     "review_dir",
     default=None,
     type=click.Path(path_type=Path, file_okay=False),
+    metavar="THƯ_MỤC",
     help="Thư mục để lưu các tệp rà soát đã điền (đổi tên cũng được); tệp rà soát trong thư mục"
     f" kết quả cũng được đọc. Mặc định: {REVIEW_FOLDER}, cạnh thư mục đầu vào.",
 )
@@ -270,6 +282,7 @@ RESULTS_OPTION = click.option(
     "output_dir",
     default="output",
     type=click.Path(path_type=Path, file_okay=False),
+    metavar="THƯ_MỤC",
     help="Thư mục kết quả của lần chạy trước (để đọc tệp rà soát đã điền trong đó)."
     " Mặc định: output.",
 )
@@ -363,9 +376,10 @@ def _status_text(status: ReviewStatus, names: dict[str, str]) -> str:
     "output_dir",
     default=str(EXAMPLES_DIR),
     type=click.Path(path_type=Path, file_okay=False),
+    metavar="THƯ_MỤC",
     help="Thư mục ghi các danh sách mẫu. Mặc định: examples của chương trình.",
 )
-@click.option("--seed", default=2018, help="Hạt giống ngẫu nhiên (mặc định 2018).")
+@click.option("--seed", default=2018, metavar="SỐ", help="Hạt giống ngẫu nhiên (mặc định 2018).")
 @HELP_OPTION
 def examples_command(output_dir: Path, seed: int) -> None:
     output_dir.mkdir(parents=True, exist_ok=True)
