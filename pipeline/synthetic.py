@@ -82,7 +82,7 @@ import xlsxwriter
 
 from pipeline.admin_units import AdminUnits, AdminUnitsError, short_name
 from pipeline.models import LOAD_COLUMNS, PROVENANCE_COLUMNS, RAW_FIELDS
-from pipeline.text import fold
+from pipeline.text import fold, strip_marks
 
 ROSTER_YEAR = 2025
 # xlsxwriter already writes fixed zip timestamps; fixing the creation date in
@@ -733,7 +733,6 @@ def _roster(entries: Sequence[_Entry], org: str) -> list[_Entry]:
 
 # --- Rendering one entry --------------------------------------------------------
 
-_D_LETTERS = str.maketrans({"đ": "d", "Đ": "D"})
 ADDRESS_FORMATS = {
     "doan": "{local}, xã {commune}, huyện {district}",
     "ccb": "{local}, {commune}, {district}, Đồng Nai",
@@ -744,17 +743,11 @@ SHORT_ADDRESS_FORMAT = "{local_lower}, X. {commune}, H. {district}"
 Cell = str | int | date | None
 
 
-def _without_diacritics(text: str) -> str:
-    """Like typing without a Vietnamese keyboard: marks gone, case kept."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_D_LETTERS))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def _name(entry: _Entry, text: str) -> str:
     if entry.variant == "upper":
         return text.upper()
     if entry.variant == "no_diacritics":
-        return _without_diacritics(text)
+        return strip_marks(text)
     return text
 
 
@@ -1819,7 +1812,7 @@ class _Renderer:
             text = text.upper()
             tags.append("upper")
         elif script < noise.upper + noise.no_diacritics:
-            text = _without_diacritics(text)
+            text = strip_marks(text)
             tags.append("no_diacritics")
         elif script < noise.upper + noise.no_diacritics + noise.nfd:
             decomposed = unicodedata.normalize("NFD", text)

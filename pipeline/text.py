@@ -20,13 +20,42 @@ def clean(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
+def _strip_marks_slowly(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.translate(_D_LETTERS))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _markless_table() -> dict[int, str]:
+    """Per character, itself without marks when that is ASCII (possibly empty).
+
+    Covers the Latin letters with marks (all of Vietnamese) and the combining
+    marks: each loses its marks on its own exactly as inside a text.
+    """
+    blocks = (range(0xC0, 0x250), range(0x300, 0x370), range(0x1E00, 0x1F00))
+    table: dict[int, str] = {}
+    for code in (code for block in blocks for code in block):
+        markless = _strip_marks_slowly(chr(code))
+        if markless.isascii() and not chr(code).isspace():
+            table[code] = markless
+    return table
+
+
+_MARKLESS = _markless_table()
+
+
+def strip_marks(text: str) -> str:
+    """Text without diacritics, đ written d, case kept (typing without a
+    Vietnamese keyboard). One str.translate for Vietnamese text; anything the
+    table does not cover takes the decomposing path."""
+    stripped = text.translate(_MARKLESS)
+    return stripped if stripped.isascii() else _strip_marks_slowly(text)
+
+
 # Rosters repeat the same communes, hamlets, names and marks over and over.
 @functools.lru_cache(maxsize=1 << 18)
 def fold(text: str) -> str:
     """Lower-case, diacritic-free, single-spaced form used for comparisons."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_D_LETTERS))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", stripped.lower()).strip()
+    return _SPACES.sub(" ", strip_marks(text).lower()).strip()
 
 
 def header_key(text: str) -> str:

@@ -24,14 +24,12 @@ from pipeline.readers import _convert_row, read_roster
 from pipeline.settings import EXAMPLES_DIR, load_settings
 from pipeline.stages.discover import discover
 from pipeline.stages.load import (
-    _ASCII_FOLD,
     _is_section_heading,
-    _quick_fold,
     column_letter,
     load,
 )
 from pipeline.synthetic import generate_rosters
-from pipeline.text import clean, fold
+from pipeline.text import clean
 from tests.workbook_builders import (
     ROSTERS,
     Roster,
@@ -750,11 +748,6 @@ _TEXTS = (
     "a\u0301 b",
     "soft\u00adhyphen",
 )
-
-
-def test_quick_fold_is_fold() -> None:
-    samples = [*_TEXTS, *(f"A{chr(code)}b c" for code in _ASCII_FOLD)]
-    assert [_quick_fold(text) for text in samples] == [fold(text) for text in samples]
 
 
 def test_reader_cleaning_is_clean() -> None:

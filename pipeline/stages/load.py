@@ -252,37 +252,6 @@ def _key(folded: str) -> str:
     return _NON_KEY.sub("", folded)
 
 
-def _ascii_fold_table() -> dict[int, str]:
-    """Per character, `fold` of it when that is ASCII (possibly empty).
-
-    Covers ASCII capitals, the Latin letters with marks (all of Vietnamese)
-    and the combining marks: each folds on its own exactly as inside a text.
-    """
-    blocks = (range(0x41, 0x5B), range(0xC0, 0x250), range(0x300, 0x370), range(0x1E00, 0x1F00))
-    table: dict[int, str] = {}
-    for code in itertools.chain.from_iterable(blocks):
-        folded = fold(chr(code))
-        if folded.isascii() and not chr(code).isspace():
-            table[code] = folded
-    return table
-
-
-_ASCII_FOLD = _ascii_fold_table()
-
-
-def _quick_fold(text: str) -> str:
-    """`fold(text)`, several times faster for text in Vietnamese or ASCII.
-
-    One str.translate replaces fold's decompose-and-filter loop; any
-    character outside the table leaves non-ASCII behind and falls back.
-    """
-    folded = text.translate(_ASCII_FOLD)
-    if folded.isascii():
-        # fold's whitespace step: str.split() and its \s+ split on the same characters.
-        return " ".join(folded.split())
-    return fold(text)
-
-
 @dataclass
 class _FileOutcome:
     problems: list[Problem]
@@ -483,9 +452,7 @@ def _plan_sheet(
 
 def _header_fields(row: Row, synonyms: dict[str, str]) -> set[str]:
     return {
-        name
-        for cell in row
-        if isinstance(cell, str) and (name := synonyms.get(_key(_quick_fold(cell))))
+        name for cell in row if isinstance(cell, str) and (name := synonyms.get(_key(fold(cell))))
     }
 
 
@@ -516,7 +483,7 @@ def _is_sub_header(top: Row, below: Row, synonyms: dict[str, str]) -> bool:
             continue
         if not isinstance(cell, str):
             return False
-        known = _key(_quick_fold(cell)) in synonyms
+        known = _key(fold(cell)) in synonyms
         if not known and upper is not None:
             return False
         recognized = recognized or known
@@ -541,7 +508,7 @@ def _layout(rows: list[Row], header: int, headers: _Headers) -> _Layout:
     for upper, lower in zip(uppers, lowers, strict=True):
         upper_text = display_value(upper)
         lower_text = display_value(lower)
-        upper_key, lower_key = _key(_quick_fold(upper_text)), _key(_quick_fold(lower_text))
+        upper_key, lower_key = _key(fold(upper_text)), _key(fold(lower_text))
         # A lower label is the more specific one ("Nam" under "Ngày sinh").
         fields.append(synonyms.get(lower_key) or synonyms.get(upper_key))
         own_keys.append(lower_key if lower_key in synonyms else upper_key)
@@ -672,7 +639,7 @@ class _NameChecks(dict[str, _NameFacts]):
     """_NameFacts per distinct text: names repeat, and folding is the costly part."""
 
     def __missing__(self, text: str) -> _NameFacts:
-        folded = _quick_fold(text)
+        folded = fold(text)
         facts = _NameFacts(
             subtotal=_is_subtotal(text),
             key=_key(folded),
@@ -730,11 +697,7 @@ def _set_aside_reason(
     if _looks_like_person(cells, layout):
         return None
     footer = next(
-        (
-            j
-            for j, cell in enumerate(cells)
-            if isinstance(cell, str) and _FOOTER.search(_quick_fold(cell))
-        ),
+        (j for j, cell in enumerate(cells) if isinstance(cell, str) and _FOOTER.search(fold(cell))),
         None,
     )
     if footer is not None:
@@ -748,7 +711,7 @@ def _is_subtotal(text: str) -> bool:
     # before any folding.
     if not lowered.startswith(("t", "c")):
         return False
-    if _quick_fold(text) == lowered:
+    if fold(text) == lowered:
         return bool(_SUBTOTAL_PLAIN.match(lowered))
     return bool(_SUBTOTAL_MARKED.match(lowered))
 
@@ -756,7 +719,7 @@ def _is_subtotal(text: str) -> bool:
 def _heading_forms(text: str) -> tuple[str, re.Pattern[str], re.Pattern[str]]:
     """The text as headings are matched (marks kept when typed), and the patterns for it."""
     lowered = text.lower()
-    folded = _quick_fold(text)
+    folded = fold(text)
     if folded == lowered:
         return folded, _UNIT_PLAIN, _POSITION_PLAIN
     return lowered, _UNIT_MARKED, _POSITION_MARKED
@@ -769,7 +732,7 @@ def _names_unit(text: str) -> bool:
 
 def _is_section_heading(text: str) -> bool:
     """Whether a text alone on its row heads a group: "I. Chi đoàn Ấp 1", "Tổ 5"."""
-    if _FOOTER.search(_quick_fold(text)):
+    if _FOOTER.search(fold(text)):
         return False  # "Xã Phước Thiền, ngày 15 tháng 3 năm 2025" starts the signature
     body = _strip_enumeration(text)
     return _names_unit(body) or bool(_LETTER_ENUMERATION.match(text.lower()))
@@ -815,7 +778,7 @@ def _repeated_header_column(cells: Row, layout: _Layout) -> int | None:
         for j, cell in enumerate(cells)
         if isinstance(cell, str)
         and j < len(layout.header_keys)
-        and _key(_quick_fold(cell)) in layout.header_keys[j]
+        and _key(fold(cell)) in layout.header_keys[j]
     ]
     return matches[0] if len(matches) >= MIN_HEADER_FIELDS else None
 
@@ -824,7 +787,7 @@ def _looks_like_person(cells: Row, layout: _Layout) -> bool:
     """A row without a name may still be a person: an id, a birth date, a row number."""
     for j in layout.identity_cols:
         cell = cells[j]
-        if cell is not None and not (isinstance(cell, str) and _FOOTER.search(_quick_fold(cell))):
+        if cell is not None and not (isinstance(cell, str) and _FOOTER.search(fold(cell))):
             return True
     return any(_is_row_number(cells[j]) for j in layout.row_number_cols)
 
