@@ -218,29 +218,16 @@ class NormalizeResult:
     problems: list[Problem]
 
 
-class _Places:
-    """Placement of written (commune, district, province) names in the dataset."""
-
-    def __init__(self) -> None:
-        self._units: dict[str, AdminUnits | None] = {}
-        self._placed: dict[tuple[str, str, str], Placement | None] = {}
-
-    def units(self, province: str) -> AdminUnits | None:
-        if province not in self._units:
-            try:
-                self._units[province] = AdminUnits.for_province(province)
-            except AdminUnitsError:
-                self._units[province] = None
-        return self._units[province]
-
-    def place(self, commune: str, district: str, province: str) -> Placement | None:
-        key = (commune, district, province)
-        if key not in self._placed:
-            units = self.units(province)
-            self._placed[key] = (
-                units.place(commune, district, province) if units and commune else None
-            )
-        return self._placed[key]
+def _place(commune: str, district: str, province: str) -> Placement | None:
+    """Where the written names sit in the administrative units dataset; None
+    when no commune is written or the province is not in the dataset."""
+    if not commune:
+        return None
+    try:
+        units = AdminUnits.for_province(province)  # cached per province
+    except AdminUnitsError:
+        return None
+    return units.place(commune, district, province)  # cached per names
 
 
 def _placement_problems(
@@ -322,14 +309,14 @@ def _written_places(records: pd.DataFrame, settings: Settings) -> tuple[list[_Pl
     return places, place_of_row
 
 
-def _fill_from_context(places: list[_Place], units: _Places) -> None:
+def _fill_from_context(places: list[_Place]) -> None:
     """Communes from sheet names (one sheet per commune) and districts learned
     from the rows that name both; one spelling per unit."""
     known_communes = {fold(place.commune): place.commune for place in places if place.commune}
     for place in places:
         if place.commune:
             continue
-        placed = units.place(place.sheet, "", place.province)
+        placed = _place(place.sheet, "", place.province)
         if placed is not None and placed.status in ("old", "new"):
             place.commune = place.sheet
         elif fold(place.sheet) in known_communes:
@@ -370,9 +357,8 @@ def normalize(records: pd.DataFrame, settings: Settings) -> NormalizeResult:
     out["given_key"] = [p.given for p in parts]
 
     places, place_of_row = _written_places(records, settings)
-    units = _Places()
-    _fill_from_context(places, units)
-    placements = [units.place(p.commune, p.district, p.province) for p in places]
+    _fill_from_context(places)
+    placements = [_place(p.commune, p.district, p.province) for p in places]
     commune_keys, old_commune_keys, hamlet_keys = [], [], []
     for place, placement in zip(places, placements, strict=True):
         if placement is not None and placement.status in ("old", "new"):
