@@ -12,21 +12,18 @@ duplicate pairs, and for pairs of core records in different organizations
 from __future__ import annotations
 
 import argparse
-import csv
 import statistics
 import sys
 import tempfile
-from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from bench.gnu_time import run_timed
 from bench.metrics import pairwise_scores
+from bench.table import OUT_DIR, write_table
 from pipeline.synthetic import GroundTruth, generate_rosters
-
-OUT_DIR = Path(__file__).resolve().parent / "out"
 
 
 @dataclass(frozen=True)
@@ -97,16 +94,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
     OUT_DIR.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as workdir:
         rows = [measure(scale, args.repeats, Path(workdir)) for scale in args.scales]
-    fields = list(asdict(rows[0]))
-    with (OUT_DIR / "end_to_end.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(asdict(row) for row in rows)
-    widths = Counter({field: len(field) for field in fields})
-    print(" | ".join(fields))
-    for row in rows:
-        print(" | ".join(str(value).rjust(widths[name]) for name, value in asdict(row).items()))
-    print(f"(written to {OUT_DIR / 'end_to_end.csv'})")
+    write_table(rows, "end_to_end")
     return rows
 
 

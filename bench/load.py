@@ -22,19 +22,19 @@ subprocess's maximum resident set size, imports included.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import random
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import xlsxwriter
 
 from bench.gnu_time import run_timed
+from bench.table import OUT_DIR, write_table
 from pipeline.synthetic import (
     AWAY_NOTES,
     COMMUNES,
@@ -44,7 +44,6 @@ from pipeline.synthetic import (
     SURNAMES,
 )
 
-OUT_DIR = Path(__file__).resolve().parent / "out"
 READERS = ("load", "pandas", "calamine")
 # Bump when the generated layout changes, so a stale cached file is not reused.
 LAYOUT_VERSION = 1
@@ -244,16 +243,7 @@ def main(argv: list[str] | None = None) -> list[Result]:
         for reader in args.readers:
             runs[reader].append(_timed_child(reader, path))
     results = [summarize(reader, reader_runs, args.rows) for reader, reader_runs in runs.items()]
-    fields = list(asdict(results[0]))
-    with (OUT_DIR / "load.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(asdict(result) for result in results)
-    widths = {name: max(len(name), 10) for name in fields}
-    print(" | ".join(name.rjust(widths[name]) for name in fields))
-    for result in results:
-        print(" | ".join(str(v).rjust(widths[k]) for k, v in asdict(result).items()))
-    print(f"(written to {OUT_DIR / 'load.csv'})")
+    write_table(results, "load")
     return results
 
 

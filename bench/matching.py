@@ -24,7 +24,6 @@ Scores (pairwise, see bench/metrics.py), over accepted rows:
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import pickle
 import statistics
@@ -42,6 +41,7 @@ import pandas as pd
 
 from bench.gnu_time import run_timed
 from bench.metrics import linked_or_review_recall, pair_completeness, pairwise_scores
+from bench.table import OUT_DIR, write_csv
 from pipeline.matching.blocking import candidate_pairs
 from pipeline.progress import NoProgress
 from pipeline.settings import Settings, load_settings
@@ -51,7 +51,6 @@ from pipeline.stages.normalize import normalize
 from pipeline.stages.validate import validate
 from pipeline.synthetic import generate_records
 
-OUT_DIR = Path(__file__).resolve().parent / "out"
 # Rows per generated person (measured): turns a wanted row count into people.
 ROWS_PER_PERSON = 1.26
 # (profile, rows): the three profiles at one size, then realistic at scale.
@@ -278,12 +277,8 @@ COLUMNS = (
 
 def write_table(rows: Sequence[Row], name: str) -> None:
     """Print the table and write bench/out/<name>.csv."""
-    OUT_DIR.mkdir(exist_ok=True)
     records = [asdict(row) for row in rows]
-    with (OUT_DIR / f"{name}.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(records[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(records)
+    write_csv(records, name)
     cells = [[label for label, _ in COLUMNS]]
     cells += [[str(record[key]) for _, key in COLUMNS] for record in records]
     widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]

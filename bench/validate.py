@@ -18,21 +18,20 @@ resetting it.
 from __future__ import annotations
 
 import argparse
-import csv
-import datetime
 import gc
 import json
 import re
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from bench.gnu_time import run_timed
+from bench.table import OUT_DIR, write_table
 from pipeline.models import LOAD_COLUMNS, PROVENANCE_COLUMNS, RAW_FIELDS
 from pipeline.settings import load_settings
 from pipeline.stages.validate import validate
@@ -47,7 +46,6 @@ from pipeline.synthetic import (
     SURNAMES,
 )
 
-OUT_DIR = Path(__file__).resolve().parent / "out"
 ROWS_PER_FILE = 5_000
 ORGANIZATIONS = ("doan", "phunu", "nongdan", "ccb", "congdoan")
 # Birth years per organization, mostly inside its age range in 2025.
@@ -293,15 +291,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
         return []
     OUT_DIR.mkdir(exist_ok=True)
     results = [measure(rows, args.repeats, args.seed) for rows in args.rows]
-    names = [field.name for field in fields(Row)]
-    with (OUT_DIR / "validate.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=names, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(asdict(result) for result in results)
-    print(" | ".join(names))
-    for result in results:
-        print(" | ".join(str(value).rjust(len(name)) for name, value in asdict(result).items()))
-    print(f"(written to {OUT_DIR / 'validate.csv'}; {datetime.date.today():%Y-%m-%d})")
+    write_table(results, "validate")
     return results
 
 
