@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -28,6 +30,7 @@ from pipeline.workbooks.display import REVIEW_STATES, organization_names
 # Exit codes, documented in the README.
 EXIT_OK = 0
 EXIT_ERROR = 1
+EXIT_USAGE = 2
 EXIT_FILES_SKIPPED = 3
 
 EXPECTED_ERRORS = (InputFolderError, SettingsError, LedgerError)
@@ -149,12 +152,49 @@ class _VietnameseHelp(click.Command):
                 formatter.write_dl(records)
 
 
+def _usage_problem(error: click.UsageError) -> str:
+    """click's (English) account of a mistyped command line, in Vietnamese."""
+    if isinstance(error, click.NoSuchOption):
+        return f"không có tùy chọn {error.option_name}"
+    if isinstance(error, click.MissingParameter) and error.param is not None:
+        return f"thiếu {error.param.get_error_hint(error.ctx) if error.ctx else error.param.name}"
+    if isinstance(error, click.BadParameter):
+        hint = error.param.get_error_hint(error.ctx) if error.param and error.ctx else ""
+        return f"giá trị không hợp lệ cho {hint}".rstrip()
+    if command := re.match(r"No such command '(.+)'", error.message):
+        return f"không có lệnh '{command.group(1)}'"
+    return error.message
+
+
 class _VietnameseGroup(_VietnameseHelp, click.Group):
     command_class = _VietnameseHelp
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("subcommand_metavar", "LỆNH [THAM SỐ]...")
         super().__init__(*args, **kwargs)
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """As click's, but a mistyped command line gets a Vietnamese line."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as error:
+            path = error.ctx.command_path if error.ctx else "python -m pipeline"
+            click.echo(
+                f"Lỗi: lệnh gọi chưa đúng: {_usage_problem(error)}. Xem: {path} --help", err=True
+            )
+            sys.exit(EXIT_USAGE)
+        except click.Abort:
+            click.echo("Đã dừng.", err=True)
+            sys.exit(EXIT_ERROR)
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_options(ctx, formatter)

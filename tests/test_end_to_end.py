@@ -204,3 +204,19 @@ def test_the_optional_tables_folder_is_not_read_as_rosters(tmp_path: Path) -> No
     result = _run(input_dir, tmp_path / "output")
     assert result.exit_code == 0, result.output
     assert len(_records(tmp_path / "output")) == len(truth.rows)
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["run", "--khong-co"], "không có tùy chọn --khong-co"),
+        (["chay"], "không có lệnh 'chay'"),
+        (["examples", "--seed", "abc"], "giá trị không hợp lệ cho '--seed'"),
+    ],
+)
+def test_a_mistyped_command_line_is_one_vietnamese_line(args: list[str], said: str) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("Lỗi: lệnh gọi chưa đúng: ")
+    assert said in line
