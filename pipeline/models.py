@@ -180,6 +180,9 @@ NORMALIZE_COLUMNS = (
     "commune_key",  # the commune since the 2025 reform, whether written old or new
     "old_commune_key",  # the commune before the reform, when the roster names it
     "hamlet_key",
+    # "M", "F" or "": as written, else as the organization, the CCCD or the
+    # middle name (Thị, Văn) implies
+    "sex_key",
 )
 
 # Columns added by `cluster` (and possibly changed by `decide`).

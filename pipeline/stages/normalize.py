@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from rapidfuzz.distance import OSA
 
 from pipeline.admin_units import AdminUnits, AdminUnitsError, Placement, short_name
 from pipeline.models import Problem, Severity
@@ -191,9 +192,15 @@ def _without_baptismal_name(words: list[str]) -> list[str]:
     for baptismal in baptismal_names.get(words[0], ()):
         if tuple(words[: len(baptismal)]) == baptismal and len(words) - len(baptismal) >= 2:
             return words[len(baptismal) :]
-    if len(words) >= 4 and words[0] not in surnames and words[1] in surnames:
+    if len(words) >= 4 and words[1] in surnames and not _near_surname(words[0], surnames):
         return words[1:]
     return words
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _near_surname(word: str, surnames: frozenset[str]) -> bool:
+    """A surname, or one slip from one ("Đặnng"): not a baptismal name."""
+    return any(OSA.distance(word, surname, score_cutoff=1) <= 1 for surname in surnames)
 
 
 @dataclass(frozen=True)
@@ -210,6 +217,38 @@ def name_parts(full_name: str) -> NameParts:
     if not words:
         return NameParts("", "", "", "")
     return NameParts(" ".join(words), words[0], " ".join(words[1:-1]), words[-1])
+
+
+# Middle names one sex alone carries.
+_SEX_OF_MIDDLE = {"thi": "F", "van": "M"}
+
+
+def _implied_sex(records: pd.DataFrame, settings: Settings) -> list[str]:
+    """The sex as written, else as the organization admits only one (Phụ nữ),
+    the 12-digit CCCD encodes it (its fourth digit: even for men), or the
+    middle name carries it; "" when none tells."""
+    organization_sex = {org.code: org.sex for org in settings.organizations}
+    implied = []
+    for written, organization, citizen_id, middle in zip(
+        records["sex_code"].tolist(),
+        records["organization"].tolist(),
+        records["citizen_id_norm"].tolist(),
+        records["middle_key"].tolist(),
+        strict=True,
+    ):
+        sex = written if isinstance(written, str) else ""
+        sex = sex or organization_sex.get(organization, "")
+        if (
+            not sex
+            and isinstance(citizen_id, str)
+            and len(citizen_id) == 12
+            and citizen_id.isdigit()
+        ):
+            sex = "M" if int(citizen_id[3]) % 2 == 0 else "F"
+        if not sex:
+            sex = next((_SEX_OF_MIDDLE[w] for w in middle.split(" ") if w in _SEX_OF_MIDDLE), "")
+        implied.append(sex)
+    return implied
 
 
 @dataclass(frozen=True)
@@ -355,6 +394,7 @@ def normalize(records: pd.DataFrame, settings: Settings) -> NormalizeResult:
     out["surname_key"] = [p.surname for p in parts]
     out["middle_key"] = [p.middle for p in parts]
     out["given_key"] = [p.given for p in parts]
+    out["sex_key"] = _implied_sex(out, settings)
 
     places, place_of_row = _written_places(records, settings)
     _fill_from_context(places)
