@@ -13,14 +13,23 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 from rapidfuzz.process import cpdist
 
 Levels = np.ndarray  # int8 level index per pair
 
 # Ordered levels of each field; weights are learned per level (model.py).
 FIELD_LEVELS: dict[str, tuple[str, ...]] = {
-    "name": ("exact", "no_middle", "close", "given_typo", "different"),
+    "name": (
+        "exact",
+        "no_middle",
+        "close",
+        "given_typo",
+        "typos",
+        "swapped",
+        "alike",
+        "different",
+    ),
     "birth": (
         "exact",
         "swapped",
@@ -43,6 +52,13 @@ MISSING = "missing"
 # rapidfuzz ratio (0..100) of whole folded names above which a name that is
 # not equal is a typo of the other ("Lann" for "Lan", "Nguyen" for "Nguyên").
 CLOSE_NAME_RATIO = 88.0
+# A word one edit (or one swap of neighbours) from another is a slip only when
+# it is rare beside it: "Hùtg" (once) for "Hùng" (hundreds of times). Two
+# common names a letter apart are two names: Hương and Phương, Tâm and Tân
+# (sisters, twins). Rare: written by at most SLIP_MAX_RECORDS records, or by
+# at most SLIP_MAX_SHARE of the records writing the other word.
+SLIP_MAX_RECORDS = 2
+SLIP_MAX_SHARE = 0.02
 # Birth years further apart than this are not a typing slip.
 FAR_YEARS = 5
 
@@ -54,16 +70,65 @@ def _codes(values: pd.Series) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class NameWords:
+    """The words of each record's name key, as codes into one vocabulary."""
+
+    codes: np.ndarray  # (records, longest name) word codes, -1 past the name's end
+    text: np.ndarray  # object array: the word of each code
+    records: np.ndarray  # per code, how many records' names hold the word
+    sorted_code: np.ndarray  # per record, a code of its words in alphabetical order
+
+    @classmethod
+    def of(cls, name_keys: pd.Series, name_code: np.ndarray) -> NameWords:
+        # Names repeat: split each distinct one once.
+        distinct = pd.unique(name_keys[name_code >= 0])
+        split = [str(name).split(" ") for name in distinct]
+        width = max(map(len, split), default=1)
+        vocabulary: dict[str, int] = {}
+        table = np.full((len(distinct) + 1, width), -1, dtype=np.int64)
+        for row, words in enumerate(split):
+            table[row, : len(words)] = [vocabulary.setdefault(w, len(vocabulary)) for w in words]
+        sorted_names = [" ".join(sorted(words)) for words in split]
+        sorted_table = np.append(pd.factorize(np.array(sorted_names, dtype=object))[0], -1)
+        # Distinct names in order of first appearance are numbered as
+        # name_code numbers them; the empty name takes the last row.
+        rows = np.where(name_code >= 0, name_code, len(distinct))
+        codes = table[rows]
+        present = codes[codes >= 0]
+        # A word counts once per record even when a name repeats it ("Mỹ My" aside).
+        records = np.bincount(present, minlength=len(vocabulary))
+        return cls(
+            codes=codes,
+            text=np.array(list(vocabulary), dtype=object),
+            records=records,
+            sorted_code=sorted_table[rows].astype(np.int64),
+        )
+
+    def slips(self, code_l: np.ndarray, code_r: np.ndarray) -> np.ndarray:
+        """Whether each pair of distinct words is one slip of a typist apart:
+        one edit or one swap of neighbouring letters, the rarer word rare
+        beside the other."""
+        if not len(code_l):
+            return np.zeros(0, dtype=bool)
+        distances = cpdist(self.text[code_l], self.text[code_r], scorer=OSA.distance)
+        rarer = np.minimum(self.records[code_l], self.records[code_r])
+        commoner = np.maximum(self.records[code_l], self.records[code_r])
+        rare = rarer <= np.maximum(SLIP_MAX_RECORDS, SLIP_MAX_SHARE * commoner)
+        return (distances == 1) & rare
+
+
+@dataclass(frozen=True)
 class RecordArrays:
     """Columns of the accepted records as arrays, indexed by record position."""
 
     name_key: np.ndarray  # object array of str
     name_code: np.ndarray
     surname_given_code: np.ndarray
-    given_key: np.ndarray  # object array of str
     given_code: np.ndarray
     family_code: np.ndarray  # surname and middle names together
+    sorted_words_code: np.ndarray  # the name's words in alphabetical order
     word_count: np.ndarray
+    words: NameWords
     birth_year: np.ndarray
     birth_month: np.ndarray
     birth_day: np.ndarray
@@ -82,14 +147,17 @@ class RecordArrays:
         month = pd.to_numeric(iso.str.slice(5, 7).where(full, "0"), errors="coerce")
         day = pd.to_numeric(iso.str.slice(8, 10).where(full, "0"), errors="coerce")
         surname_given = records["surname_key"] + "|" + records["given_key"]
+        name_code = _codes(records["name_key"])
+        words = NameWords.of(records["name_key"], name_code)
         return cls(
             name_key=records["name_key"].to_numpy(dtype=object),
-            name_code=_codes(records["name_key"]),
+            name_code=name_code,
             surname_given_code=_codes(surname_given.where(records["name_key"] != "", "")),
-            given_key=records["given_key"].to_numpy(dtype=object),
             given_code=_codes(records["given_key"]),
             family_code=_codes(records["surname_key"] + "|" + records["middle_key"]),
+            sorted_words_code=words.sorted_code,
             word_count=records["name_key"].str.count(" ").to_numpy() + 1,
+            words=words,
             birth_year=records["birth_year"].to_numpy(dtype=np.int64),
             birth_month=month.fillna(0).to_numpy(dtype=np.int64),
             birth_day=day.fillna(0).to_numpy(dtype=np.int64),
@@ -99,7 +167,7 @@ class RecordArrays:
             commune_code=_codes(records["commune_key"]),
             old_commune_code=_codes(records["old_commune_key"]),
             hamlet_code=_codes(records["hamlet_key"]),
-            sex_code=_codes(records["sex_code"]),
+            sex_code=_codes(records["sex_key"]),
         )
 
 
@@ -120,30 +188,54 @@ def compare_names(a: RecordArrays, left: np.ndarray, right: np.ndarray) -> Level
     )
     one_lacks_middle = np.minimum(a.word_count[left], a.word_count[right]) == 2
     no_middle = same_ends & one_lacks_middle & ~exact
+    # Names of as many words that differ in one or two of them: are those slips?
+    words_l, words_r = a.words.codes[left], a.words.codes[right]
+    differ = words_l != words_r
+    differing = differ.sum(axis=1)
+    aligned = (a.word_count[left] == a.word_count[right]) & ~exact & (differing <= 2)
+    first = np.argmax(differ, axis=1)
+    last = differ.shape[1] - 1 - np.argmax(differ[:, ::-1], axis=1)
+    slip_first = np.zeros(len(left), dtype=bool)
+    slip_last = np.zeros(len(left), dtype=bool)
+    rows = np.flatnonzero(aligned)
+    for slip, position in ((slip_first, first), (slip_last, last)):
+        slip[rows] = a.words.slips(words_l[rows, position[rows]], words_r[rows, position[rows]])
+    given_position = a.word_count[left] - 1
+    one_slip = aligned & (differing == 1) & slip_first
+    # A slip in the given name alone ("Lann"): its own level, because the
+    # given name is what tells relatives apart.
+    given_typo = one_slip & (first == given_position)
+    # A slip in the surname or a middle name, the given name agreeing.
+    close = one_slip & (first != given_position)
+    # Slips in both the surname and the given name ("Bishdop Charlotute").
+    typos = aligned & (differing == 2) & (first == 0) & (last == given_position)
+    typos &= slip_first & slip_last
+    # The same words in another order: a given name written first.
+    swapped = (a.sorted_words_code[left] == a.sorted_words_code[right]) & (
+        a.sorted_words_code[left] >= 0
+    )
+    # The same given name, the rest alike but not by one slip: another middle
+    # name, a middle name missing of two, two slips, or two real surnames a
+    # letter apart (Vũ, Võ) that may be two people.
     same_given = a.given_code[left] == a.given_code[right]
-    # A slip in the surname or middle name; the given name is what tells
-    # relatives apart, so it must agree.
-    close = np.zeros(len(left), dtype=bool)
-    candidates = ~exact & ~no_middle & same_given
+    alike = np.zeros(len(left), dtype=bool)
+    candidates = ~exact & ~no_middle & ~close & same_given
     if candidates.any():
         ratios = cpdist(
             a.name_key[left[candidates]], a.name_key[right[candidates]], scorer=fuzz.ratio
         )
-        close[candidates] = ratios >= CLOSE_NAME_RATIO
-    # A slip in the given name alone ("Lann"): a level of its own, because
-    # one letter also separates real names (Hùng, Hằng) of siblings.
-    given_typo = np.zeros(len(left), dtype=bool)
-    candidates = ~exact & (a.family_code[left] == a.family_code[right]) & ~same_given
-    if candidates.any():
-        distances = cpdist(
-            a.given_key[left[candidates]],
-            a.given_key[right[candidates]],
-            scorer=Levenshtein.distance,
-        )
-        given_typo[candidates] = distances == 1
+        alike[candidates] = ratios >= CLOSE_NAME_RATIO
     return _select(
         "name",
-        [("exact", exact), ("no_middle", no_middle), ("close", close), ("given_typo", given_typo)],
+        [
+            ("exact", exact),
+            ("no_middle", no_middle),
+            ("close", close),
+            ("given_typo", given_typo),
+            ("typos", typos),
+            ("swapped", swapped),
+            ("alike", alike),
+        ],
         "different",
     )
 

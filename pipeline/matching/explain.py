@@ -20,8 +20,11 @@ _PHRASES: dict[str, dict[str, str]] = {
     "name": {
         "exact": "trùng họ tên{script}",
         "no_middle": "trùng họ và tên, một bên không có tên đệm",
-        "close": "họ tên gần giống (khác họ hoặc tên đệm một chút)",
-        "given_typo": "tên gần giống (lệch một chữ)",
+        "close": "họ tên gần giống (họ hoặc tên đệm lệch một chữ cái)",
+        "given_typo": "tên gần giống (lệch một chữ cái)",
+        "typos": "họ và tên đều lệch một chữ cái",
+        "swapped": "cùng các chữ của họ tên nhưng khác thứ tự",
+        "alike": "trùng tên, họ và tên đệm gần giống (có thể là hai người)",
         "different": "khác họ tên",
     },
     "birth": {

@@ -24,9 +24,12 @@ EXPERT_M: dict[str, dict[str, float]] = {
     "name": {
         "exact": 0.85,
         "no_middle": 0.04,
-        "close": 0.06,
+        "close": 0.04,
         "given_typo": 0.02,
-        "different": 0.03,
+        "typos": 0.005,
+        "swapped": 0.005,
+        "alike": 0.02,
+        "different": 0.02,
     },
     "birth": {
         "exact": 0.70,
@@ -46,6 +49,26 @@ EXPERT_M: dict[str, dict[str, float]] = {
 PRIOR_PAIRS = 100.0
 _INITIAL_MATCH_SHARE = 0.1
 _SMOOTHING = 1.0  # pseudo-count per level of u, so no level gets probability 0
+
+
+def _is(levels: dict[str, Levels], field: str, *names: str) -> np.ndarray:
+    return np.isin(levels[field], [FIELD_LEVELS[field].index(name) for name in names])
+
+
+def auto_link_allowed(levels: dict[str, Levels]) -> np.ndarray:
+    """Pairs the engine may link without a reviewer, whatever their score.
+
+    Some disagreements are for a person to weigh however alike the rest is:
+    two different citizen IDs, entirely different names (twins, neighbours
+    born the same day), birth dates that are not one date mistyped, and a
+    year written alone next to a name that only looks alike.
+    """
+    return ~(
+        _is(levels, "citizen_id", "different")
+        | _is(levels, "name", "different")
+        | _is(levels, "birth", "same_year", "different", "far")
+        | (_is(levels, "birth", "year_only") & _is(levels, "name", "typos", "alike"))
+    )
 
 
 @dataclass(frozen=True)

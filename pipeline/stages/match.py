@@ -15,7 +15,12 @@ import pandas as pd
 from pipeline.matching.blocking import BLOCKING_RULES, candidate_pairs
 from pipeline.matching.comparisons import FIELD_LEVELS, Levels, RecordArrays, compare_all
 from pipeline.matching.explain import explain
-from pipeline.matching.model import FittedModel, fit, name_frequency_adjustment
+from pipeline.matching.model import (
+    FittedModel,
+    auto_link_allowed,
+    fit,
+    name_frequency_adjustment,
+)
 from pipeline.models import MatchResult
 from pipeline.progress import Progress
 from pipeline.settings import Settings
@@ -41,26 +46,6 @@ def _compare_in_chunks(
         field: np.concatenate(parts) if parts else np.zeros(0, dtype=np.int8)
         for field, parts in chunks.items()
     }
-
-
-def _is(levels: dict[str, Levels], field: str, *names: str) -> np.ndarray:
-    return np.isin(levels[field], [FIELD_LEVELS[field].index(name) for name in names])
-
-
-def auto_link_allowed(levels: dict[str, Levels]) -> np.ndarray:
-    """Pairs the engine may link without a reviewer, whatever their score.
-
-    Some disagreements are for a person to weigh however alike the rest is:
-    two different citizen IDs, entirely different names (twins, neighbours
-    born the same day), birth dates that are not one date mistyped, and a
-    year written alone next to a name that only looks alike.
-    """
-    return ~(
-        _is(levels, "citizen_id", "different")
-        | _is(levels, "name", "different")
-        | _is(levels, "birth", "same_year", "different", "far")
-        | (_is(levels, "birth", "year_only") & _is(levels, "name", "close", "given_typo"))
-    )
 
 
 def score(
