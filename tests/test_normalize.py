@@ -114,3 +114,37 @@ def test_a_split_or_unknown_commune_is_reported_not_guessed() -> None:
     assert "Xuân Tâm" in notes[(5, "ADDRESS_UNPLACED")]
     # Unplaced communes still compare by their written name.
     assert result.records["commune_key"].iloc[0] == result.records["commune_key"].iloc[1] != ""
+
+
+@pytest.mark.parametrize(
+    ("full_name", "expected_key"),
+    [
+        # A listed baptismal name in front is set aside.
+        ("Maria Nguyễn Thị Hoa", "nguyen thi hoa"),
+        # An unlisted one too, when a surname follows it.
+        ("Vincentê Lê Văn Quý", "le van qui"),
+        # A surname mistyped by one letter is the surname, not a baptismal name.
+        ("Đặnng Hoàng Nhật Vĩnh", "danng hoang nhat vinh"),
+    ],
+)
+def test_baptismal_names_are_set_aside(full_name: str, expected_key: str) -> None:
+    frame = normalized_records([{"full_name": full_name, "birth_date": 1990}])
+    assert frame["name_key"].iloc[0] == expected_key
+
+
+def test_sex_key_from_the_row_the_organization_the_citizen_id_or_the_middle_name() -> None:
+    frame = normalized_records(
+        [
+            # Written on the row.
+            {"full_name": "Lê Thị Hoa", "birth_date": 1990, "sex": "Nam"},
+            # A Phụ nữ roster admits women only.
+            {"full_name": "Lê Hoa", "birth_date": 1990, "organization": "phunu"},
+            # The CCCD's fourth digit: 0 is a man born in the 1900s.
+            {"full_name": "Lê Hoa", "birth_date": 1990, "citizen_id": "075090001234"},
+            # The middle name Thị is a woman's.
+            {"full_name": "Lê Thị Hoa", "birth_date": 1990},
+            # Nothing tells.
+            {"full_name": "Lê Hoa", "birth_date": 1990},
+        ]
+    )
+    assert frame["sex_key"].tolist() == ["M", "F", "M", "F", ""]
