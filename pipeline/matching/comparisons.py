@@ -108,13 +108,16 @@ class NameWords:
         """Whether each pair of distinct words is one slip of a typist apart:
         one edit or one swap of neighbouring letters, the rarer word rare
         beside the other."""
-        if not len(code_l):
-            return np.zeros(0, dtype=bool)
-        distances = cpdist(self.text[code_l], self.text[code_r], scorer=OSA.distance)
         rarer = np.minimum(self.records[code_l], self.records[code_r])
         commoner = np.maximum(self.records[code_l], self.records[code_r])
-        rare = rarer <= np.maximum(SLIP_MAX_RECORDS, SLIP_MAX_SHARE * commoner)
-        return (distances == 1) & rare
+        slips = rarer <= np.maximum(SLIP_MAX_RECORDS, SLIP_MAX_SHARE * commoner)
+        # Most differing words are two common names: rarity rules them out
+        # before any string is compared.
+        rare = np.flatnonzero(slips)
+        if len(rare):
+            words_l, words_r = self.text[code_l[rare]], self.text[code_r[rare]]
+            slips[rare] = cpdist(words_l, words_r, scorer=OSA.distance) == 1
+        return slips
 
 
 @dataclass(frozen=True)
@@ -188,28 +191,29 @@ def compare_names(a: RecordArrays, left: np.ndarray, right: np.ndarray) -> Level
     )
     one_lacks_middle = np.minimum(a.word_count[left], a.word_count[right]) == 2
     no_middle = same_ends & one_lacks_middle & ~exact
-    # Names of as many words that differ in one or two of them: are those slips?
+    # Names of as many words that differ in one word, or in the surname and
+    # the given name: are those slips?
     words_l, words_r = a.words.codes[left], a.words.codes[right]
     differ = words_l != words_r
     differing = differ.sum(axis=1)
-    aligned = (a.word_count[left] == a.word_count[right]) & ~exact & (differing <= 2)
     first = np.argmax(differ, axis=1)
-    last = differ.shape[1] - 1 - np.argmax(differ[:, ::-1], axis=1)
-    slip_first = np.zeros(len(left), dtype=bool)
-    slip_last = np.zeros(len(left), dtype=bool)
-    rows = np.flatnonzero(aligned)
-    for slip, position in ((slip_first, first), (slip_last, last)):
-        slip[rows] = a.words.slips(words_l[rows, position[rows]], words_r[rows, position[rows]])
     given_position = a.word_count[left] - 1
-    one_slip = aligned & (differing == 1) & slip_first
+    aligned = (a.word_count[left] == a.word_count[right]) & ~exact
+    one = np.flatnonzero(aligned & (differing == 1))
+    one_slip = np.zeros(len(left), dtype=bool)
+    one_slip[one] = a.words.slips(words_l[one, first[one]], words_r[one, first[one]])
     # A slip in the given name alone ("Lann"): its own level, because the
     # given name is what tells relatives apart.
     given_typo = one_slip & (first == given_position)
     # A slip in the surname or a middle name, the given name agreeing.
     close = one_slip & (first != given_position)
     # Slips in both the surname and the given name ("Bishdop Charlotute").
-    typos = aligned & (differing == 2) & (first == 0) & (last == given_position)
-    typos &= slip_first & slip_last
+    two = np.flatnonzero(aligned & (differing == 2) & differ[:, 0])
+    two = two[differ[two, given_position[two]]]
+    typos = np.zeros(len(left), dtype=bool)
+    surname_slip = a.words.slips(words_l[two, 0], words_r[two, 0])
+    given_l, given_r = words_l[two, given_position[two]], words_r[two, given_position[two]]
+    typos[two] = surname_slip & a.words.slips(given_l, given_r)
     # The same words in another order: a given name written first.
     swapped = (a.sorted_words_code[left] == a.sorted_words_code[right]) & (
         a.sorted_words_code[left] >= 0
