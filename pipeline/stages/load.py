@@ -184,7 +184,7 @@ class _SheetRecords:
     """
 
     columns: dict[str, _Objects]  # every RECORD_COLUMNS entry but source_values
-    displayed: _Objects  # the records' cells as displayed, row after row
+    displayed: list[str]  # the records' cells as displayed, row after row
     width: int  # cells per record in `displayed`
 
     def __len__(self) -> int:
@@ -194,6 +194,14 @@ class _SheetRecords:
 def _objects(values: Iterable[object], count: int) -> _Objects:
     # fromiter keeps each value (a tuple too) as one object.
     return np.fromiter(values, dtype=object, count=count)
+
+
+def _repeated(value: object, count: int) -> _Objects:
+    """`count` references to one value. np.full would cast a str through
+    numpy's unicode dtype and back, making a new copy of it per row."""
+    array = np.empty(count, dtype=object)
+    array.fill(value)
+    return array
 
 
 def _frame(parts: list[_SheetRecords]) -> pd.DataFrame:
@@ -343,7 +351,7 @@ def _load_file(source: SourceFile, settings: Settings, headers: _Headers) -> _Fi
     outcome.problems.extend(org_problems)
     for plan in plans:
         outcome.problems.extend(replace(p, organization=code) for p in plan.problems)
-        plan.records.columns["organization"] = np.full(len(plan.records), code, dtype=object)
+        plan.records.columns["organization"] = _repeated(code, len(plan.records))
         outcome.records.append(plan.records)
         outcome.sheets.append(
             SheetAccount(
@@ -839,10 +847,10 @@ def _table(lines: list[Row], width: int) -> _Objects:
     return _objects(cells, shape[0] * shape[1]).reshape(shape)[:, :width]
 
 
-def _displayed(cells: Iterable[Cell | None], count: int, dates: _DateTexts) -> _Objects:
+def _displayed(cells: Iterable[Cell | None], dates: _DateTexts) -> list[str]:
     """Each cell as displayed: display_value, dispatched inline for the common
     kinds of cell (a call per cell would double the time)."""
-    texts = [
+    return [
         cell
         if type(cell) is str
         else ""
@@ -854,7 +862,6 @@ def _displayed(cells: Iterable[Cell | None], count: int, dates: _DateTexts) -> _
         else display_value(cell)
         for cell in cells
     ]
-    return _objects(texts, count)
 
 
 def _first_filled(cells: Sequence[Cell | None]) -> Cell | None:
@@ -882,7 +889,7 @@ def _build_records(
 
     def values_of(cols: tuple[int, ...]) -> _Objects:
         if not cols:
-            return np.full(count, None, dtype=object)
+            return _repeated(None, count)
         if len(cols) == 1:
             return table[:, cols[0]]
         # Two columns for one field: the first filled one (see LOAD_DUPLICATE_COLUMN).
@@ -932,20 +939,20 @@ def _build_records(
     prefix = f"{source.relative_path}|{sheet}|"
     columns = {
         "record_id": _objects(map(prefix.__add__, map(str, row_numbers)), count),
-        "source_file": np.full(count, source.relative_path, dtype=object),
-        "sheet": np.full(count, sheet, dtype=object),
+        "source_file": _repeated(source.relative_path, count),
+        "sheet": _repeated(sheet, count),
         "row": _objects(row_numbers, count),
-        "organization": np.full(count, None, dtype=object),  # known once the file is read
+        "organization": _repeated(None, count),  # known once the file is read
         **values,
-        "core_column_present": np.full(count, "core" in layout.columns_of, dtype=object),
-        "sheet_title": np.full(count, " | ".join(title_cells), dtype=object),
+        "core_column_present": _repeated("core" in layout.columns_of, count),
+        "sheet_title": _repeated(" | ".join(title_cells), count),
         "birth_column_sex": _objects(column_sexes, count),
     }
     # Displayed row after row, the order the cells lie in memory: column
     # after column would be a third slower.
     in_table = lines if not lines or len(lines[0]) == width else (row[:width] for row in lines)
     cells = itertools.chain.from_iterable(in_table)
-    return _SheetRecords(columns, _displayed(cells, count * width, _DateTexts()), width)
+    return _SheetRecords(columns, _displayed(cells, _DateTexts()), width)
 
 
 def _with_groups(
