@@ -349,6 +349,16 @@ def test_far_cell_after_megabytes_of_ordinary_rows_is_found(tmp_path: Path) -> N
         inspect_file(path)
 
 
+@pytest.mark.parametrize("declared_change", [-1, 100])
+def test_sheet_unpacking_to_another_size_than_declared_is_refused(
+    tmp_path: Path, declared_change: int
+) -> None:
+    """The bomb checks trust the declared sizes: a sheet must unpack to exactly that."""
+    path = hostile.write_misdeclared_size_xlsx(tmp_path / "sai_co.xlsx", declared_change)
+    with pytest.raises(UnreadableFileError, match="hỏng"):
+        inspect_file(path)
+
+
 def test_ods_trailing_empty_repeats_pass(tmp_path: Path) -> None:
     """LibreOffice pads every sheet with empty rows repeated to the last row."""
     rows = (
