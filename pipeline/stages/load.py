@@ -613,16 +613,32 @@ def _classify(
     rows_in = 0
     in_footer = False
     names = _NameChecks()
+    # The usual record starts with its row number and has a plain name. A row
+    # starting with a number other than 1 cannot be column numbers, a subtotal
+    # or a section heading, so of _set_aside_reason's checks only the name's
+    # remain (a call and a dozen tests spared per row).
+    name_col = layout.name_cols[0] if layout.name_cols else 0
+    name_header = layout.header_keys[name_col] if layout.name_cols else None
     for r in range(layout.first_data, len(rows)):
         cells = rows[r]
+        first_cell = cells[0]
         # Spacer rows occur inside tables; they end nothing. (A record's first
         # cell is rarely empty, which spares counting its empty cells.)
-        if cells[0] is None and cells.count(None) == len(cells):
+        if first_cell is None and cells.count(None) == len(cells):
             continue
         rows_in += 1
         if in_footer:
             rule, column = "LOAD_AFTER_FOOTER", None
         else:
+            if name_header is not None and type(first_cell) is int and first_cell != 1:
+                name = cells[name_col]
+                if (
+                    type(name) is str
+                    and (facts := names[name]).plain
+                    and (facts.key not in name_header)
+                ):
+                    record_rows.append(r)
+                    continue
             verdict = _set_aside_reason(cells, layout, names)
             if verdict is None:
                 record_rows.append(r)
@@ -656,6 +672,7 @@ class _NameFacts(NamedTuple):
     subtotal: bool  # a subtotal label ("Tổng cộng")
     key: str  # its header key, to spot a repeated header row
     ordinary: bool  # non-empty and free of signature words ("Người lập biểu")
+    plain: bool  # ordinary and no subtotal
 
 
 class _NameChecks(dict[str, _NameFacts]):
@@ -663,11 +680,9 @@ class _NameChecks(dict[str, _NameFacts]):
 
     def __missing__(self, text: str) -> _NameFacts:
         folded = fold(text)
-        facts = _NameFacts(
-            subtotal=_is_subtotal(text),
-            key=_key(folded),
-            ordinary=bool(folded) and not _FOOTER.search(folded),
-        )
+        subtotal = _is_subtotal(text)
+        ordinary = bool(folded) and not _FOOTER.search(folded)
+        facts = _NameFacts(subtotal, _key(folded), ordinary, ordinary and not subtotal)
         self[text] = facts
         return facts
 
