@@ -783,15 +783,16 @@ def test_a_roster_typed_in_tcvn3_is_converted_and_reported(tmp_path: Path) -> No
 
 
 def test_cells_in_an_uppercase_tcvn3_font_load_in_capitals(tmp_path: Path) -> None:
-    """ ".VnTimeH" draws TCVN3's lowercase codes as capitals; ".VnTime" does not."""
+    """An uppercase TCVN3 font (".VnTimeH") draws lowercase codes as capitals."""
     path = tmp_path / "phunu.xlsx"
     workbook = xlsxwriter.Workbook(str(path))
     sheet = workbook.add_worksheet("DS")
     capitals = workbook.add_format({"font_name": ".VnTimeH", "bold": True})
     body = workbook.add_format({"font_name": ".VnTime"})
-    sheet.write(0, 0, from_unicode("hội liên hiệp phụ nữ xã phước thiền", "tcvn3"), capitals)
+    title = from_unicode("hội liên hiệp phụ nữ xã phước thiền", "tcvn3")
+    sheet.merge_range("A1:C1", title, capitals)
     lines: list[list[str | int]] = [
-        ["STT", "Họ và tên", "Địa chỉ"],
+        ["STT", "Họ và tên", "Chỗ ở hiện nay"],
         [1, "Trần Văn Hưng", "ấp 1, xã Long Tân"],
         [2, "lê thị hoa", "ấp 3, xã Long Tân"],
     ]
@@ -809,6 +810,7 @@ def test_cells_in_an_uppercase_tcvn3_font_load_in_capitals(tmp_path: Path) -> No
     assert names == ["Trần Văn Hưng", "lê thị hoa", "NGUYỄN VĂN BÌNH"]
     assert result.records["sheet_title"].iloc[0] == "HỘI LIÊN HIỆP PHỤ NỮ XÃ PHƯỚC THIỀN"
     assert result.records["address"].tolist()[1] == "ấp 3, xã Long Tân"
+    assert result.sheets[0].columns == ("STT", "Họ và tên", "Chỗ ở hiện nay")
 
 
 def test_unicode_rosters_are_never_converted(tmp_path: Path) -> None:
