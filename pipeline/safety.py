@@ -433,20 +433,33 @@ def _check_shared_strings(attributes: bytes) -> None:
         )
 
 
-def _complete_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
-    """The member in chunks, each ending where no tag is cut in two."""
-    pending = b""
+def _complete_chunks(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo
+) -> Iterator[bytes | memoryview]:
+    """The member in pieces, each ending where no tag is cut in two.
+
+    A tag cut by the end of an inflated chunk is finished as a small piece of
+    its own; the rest of each chunk is passed on as a view, not copied.
+    """
+    pending = b""  # the start of a tag that the previous chunk cut
     for chunk in _member_chunks(archive, info):
-        data = pending + chunk
-        cut = data.rfind(b"<")
-        if cut < 0 or data.find(b">", cut) >= 0:
-            pending = b""
-            yield data
-        else:
-            pending = data[cut:]
-            if len(pending) > _MAX_TAG_BYTES:
-                raise _suspicious_xml(info.filename)
-            yield data[:cut]
+        start = 0
+        if pending:
+            close = chunk.find(b">")
+            if close < 0:
+                pending += chunk
+                if len(pending) > _MAX_TAG_BYTES:
+                    raise _suspicious_xml(info.filename)
+                continue
+            start = close + 1
+            yield pending + chunk[:start]
+        cut = chunk.rfind(b"<", start)
+        if cut < 0 or chunk.find(b">", cut) >= 0:
+            cut = len(chunk)
+        pending = chunk[cut:]
+        if len(pending) > _MAX_TAG_BYTES:
+            raise _suspicious_xml(info.filename)
+        yield memoryview(chunk)[start:cut]
     if pending:
         yield pending
 
@@ -511,9 +524,6 @@ _REF_ATTRIBUTE = re.compile(rb"""(?:^|\s)r\s*=\s*["']\s*([A-Za-z]*)([0-9]+)""")
 _AFTER_NAME = np.zeros(256, dtype=bool)
 _AFTER_NAME[list(b" \t\n\r\f\v/>")] = True
 _REF_OPENING = b' r="'
-# Past the end of a chunk, where the last reference is read (<c r="XFD1048576"
-# spans 16 bytes), zeros: no letter, digit or quote.
-_PADDING = bytes(32)
 _MAX_COLUMN_LETTERS = 3  # XFD
 _MAX_ROW_DIGITS = 7  # 1048576
 
@@ -549,19 +559,23 @@ def _worksheet_bound(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[i
     return last_row, last_column
 
 
-def _chunk_bound(chunk: bytes) -> tuple[int, int] | None:
-    """_worksheet_bound of the cells whose tags lie in the chunk."""
-    text = np.frombuffer(chunk + _PADDING, dtype=np.uint8)
+def _chunk_bound(chunk: bytes | memoryview) -> tuple[int, int] | None:
+    """_worksheet_bound of the cells whose tags lie in the chunk.
+
+    Reads past the chunk's end (runs are read as far as the longest one)
+    give its last byte, which ends its last tag: no letter, digit or quote.
+    """
+    text = np.frombuffer(chunk, dtype=np.uint8)
     # A prefixed tag (<x:c>) is a cell to calamine too; the exact pass reads it.
     prefixed = _pair_positions(chunk, b":c")
-    if _AFTER_NAME[text[prefixed + 2]].any():
+    if _AFTER_NAME[_bytes_at(text, prefixed + 2)].any():
         return None
     cells = _pair_positions(chunk, b"<c")
-    cells = cells[_AFTER_NAME[text[cells + 2]]]  # not <col>, <cfRule>...
+    cells = cells[_AFTER_NAME[_bytes_at(text, cells + 2)]]  # not <col>, <cfRule>...
     if not cells.size:
         return 0, 0
     for offset, byte in enumerate(_REF_OPENING, start=2):
-        if not (text[cells + offset] == byte).all():
+        if not (_bytes_at(text, cells + offset) == byte).all():
             return None
     references = cells + 2 + len(_REF_OPENING)
     letters = _symbol_run(text, references, _LETTERS, _MAX_COLUMN_LETTERS)
@@ -572,12 +586,18 @@ def _chunk_bound(chunk: bytes) -> tuple[int, int] | None:
     if digits is None:
         return None
     rows, row_digits = digits
-    if not (text[references + column_letters + row_digits] == ord('"')).all():
+    if not (_bytes_at(text, references + column_letters + row_digits) == ord('"')).all():
         return None
     return int(rows.max()), int(columns.max())
 
 
-def _pair_positions(chunk: bytes, pair: bytes) -> npt.NDArray[np.intp]:
+def _bytes_at(
+    text: npt.NDArray[np.uint8], positions: npt.NDArray[np.intp]
+) -> npt.NDArray[np.uint8]:
+    return text.take(positions, mode="clip")
+
+
+def _pair_positions(chunk: bytes | memoryview, pair: bytes) -> npt.NDArray[np.intp]:
     """Where the two bytes of `pair` occur in the chunk (in no particular order).
 
     Compares two bytes at a time, at even and then odd offsets: two passes
@@ -604,7 +624,7 @@ def _symbol_run(
     going = np.ones(len(starts), dtype=bool)
     for position in range(longest + 1):
         # uint8 arithmetic: a byte below `first` wraps around to a large value.
-        symbol = (text[starts + position] & symbols.mask) - symbols.first
+        symbol = (_bytes_at(text, starts + position) & symbols.mask) - symbols.first
         going &= symbol < symbols.radix
         if position == 0 and not going.all():
             return None
