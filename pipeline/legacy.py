@@ -526,12 +526,20 @@ _LEGACY_MARKS = frozenset(
 _NOT_LEGACY_MARKS = bytes(code for code in range(256) if chr(code) not in _LEGACY_MARKS)
 
 
+_GATE_ROWS = 1024  # rows whose text is searched at once: a few hundred KB
+
+
 def _may_hold_legacy_text(rows: Sequence[Sequence[object]]) -> bool:
-    text = "\n".join([cell for row in rows for cell in row if type(cell) is str])
     # Every mark is below U+0100: Latin-1 keeps them (and drops most of a
     # Unicode text), and deleting every other byte leaves some only if a mark
-    # is there. Both passes run in C, faster than a regex search of the text.
-    return bool(text.encode("latin-1", "ignore").translate(None, _NOT_LEGACY_MARKS))
+    # is there. Both passes run in C, faster than a regex search of the text;
+    # a block of rows at a time reuses memory a whole sheet's text would not.
+    for start in range(0, len(rows), _GATE_ROWS):
+        block = rows[start : start + _GATE_ROWS]
+        text = "\n".join([cell for row in block for cell in row if type(cell) is str])
+        if text.encode("latin-1", "ignore").translate(None, _NOT_LEGACY_MARKS):
+            return True
+    return False
 
 
 def convert_grid(

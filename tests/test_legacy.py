@@ -412,3 +412,12 @@ def test_a_200000_row_column_converts_quickly() -> None:
     # Measured 0.5-0.9 s of CPU on a busy 2-vCPU machine, garbage collection of
     # the copied rows included; per-cell Python loops take several times that.
     assert elapsed < 1.5
+
+
+def test_legacy_text_far_down_a_long_sheet_is_found() -> None:
+    """The sheet's text is searched a block of rows at a time, to the last row."""
+    rows: list[list[object]] = [[name, None] for name in _names(5000, seed=17)]
+    rows.append([None, from_unicode("Trường Đại học Cần Thơ", "tcvn3")])
+    grid, conversions = convert_grid(rows)
+    assert grid[-1][1] == "Trường Đại học Cần Thơ"
+    assert [(c.column, c.cells_changed) for c in conversions] == [(1, 1)]
