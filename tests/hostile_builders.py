@@ -164,6 +164,28 @@ def _zip_archive(members: list[tuple[str, bytes, int, int]]) -> bytes:
     return bytes(body + directory + end)
 
 
+def write_misdeclared_size_xlsx(path: Path, declared_change: int) -> Path:
+    """A workbook whose sheet's directory entries misstate its unpacked size.
+
+    With `declared_change` < 0 the sheet unpacks to more than it declares, and
+    what lies past the declared size (a value at XFD1048576) is what a reader
+    stopping there would never see; the checksum is the declared part's.
+    """
+    stray = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+    sheet = _SHEET_HEAD + NAME_CELL + stray + _SHEET_TAIL
+    declared = len(_SHEET_HEAD + NAME_CELL) if declared_change < 0 else len(sheet)
+    declared += declared_change if declared_change > 0 else 0
+    members = [
+        (name, _deflate(text.encode()), zlib.crc32(text.encode()), len(text.encode()))
+        for name, text in _workbook_parts().items()
+    ]
+    crc = zlib.crc32(sheet[:declared])
+    members.append(("xl/worksheets/sheet1.xml", _deflate(sheet), crc, declared))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_zip_archive(members))
+    return path
+
+
 def write_billion_laughs_xlsx(path: Path, levels: int = 10) -> Path:
     """A sheet whose DOCTYPE defines an entity of 10**(levels-1) "lol"s (3 GB at 10)."""
     entities = ['<!ENTITY lol0 "lol">'] + [

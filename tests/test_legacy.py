@@ -8,11 +8,8 @@ import datetime
 import random
 import time
 import unicodedata
-from pathlib import Path
 
-import openpyxl
 import pytest
-import xlsxwriter
 
 from pipeline import synthetic
 from pipeline.legacy import (
@@ -25,7 +22,6 @@ from pipeline.legacy import (
     to_unicode,
     uppercase_font,
 )
-from pipeline.readers import read_roster
 
 # Built here rather than taken from the module, so the tables are checked
 # against an independent list: every vowel with every tone, and đ.
@@ -401,36 +397,6 @@ def test_ragged_rows() -> None:
     assert grid == [["Họ và tên", "Ghi chú"], ["Nguyễn Thị Lan"], []]
 
 
-def test_an_xlsx_typed_in_tcvn3_reads_and_converts(tmp_path: Path) -> None:
-    """The loader's path: calamine cells, fonts from openpyxl."""
-    path = tmp_path / "tcvn3.xlsx"
-    workbook = xlsxwriter.Workbook(str(path))
-    sheet = workbook.add_worksheet("DS")
-    title = workbook.add_format({"font_name": ".VnTimeH", "bold": True})
-    body = workbook.add_format({"font_name": ".VnTime"})
-    sheet.merge_range("A1:C1", "héi liªn hiÖp phô n÷ x· ph\xadíc thiÒn", title)
-    for r, row in enumerate(
-        [["STT", "Hä vµ tªn", "Chç ë hiÖn nay"], [1, "TrÇn V¨n H\xadng", "Êp 1, x· Long T©n"]],
-        start=2,
-    ):
-        for c, value in enumerate(row):
-            sheet.write(r, c, value, body)
-    workbook.close()
-
-    rows = next(iter(read_roster(path))).rows
-    fonts = openpyxl.load_workbook(path, read_only=True)["DS"]
-    upper = {
-        (cell.row - 1, cell.column - 1)
-        for row in fonts.iter_rows()
-        for cell in row
-        if getattr(cell, "font", None) is not None and uppercase_font(cell.font.name)
-    }
-    grid, _ = convert_grid(rows, lambda r, c: (r, c) in upper)
-    assert grid[0][0] == "HỘI LIÊN HIỆP PHỤ NỮ XÃ PHƯỚC THIỀN"
-    assert grid[2][:3] == ["STT", "Họ và tên", "Chỗ ở hiện nay"]
-    assert grid[3][1:3] == ["Trần Văn Hưng", "ấp 1, xã Long Tân"]
-
-
 def test_a_200000_row_column_converts_quickly() -> None:
     names = _names(500, seed=16)
     unicode_texts = [f"{names[r % 500]} {r}" for r in range(200_000)]
@@ -446,3 +412,12 @@ def test_a_200000_row_column_converts_quickly() -> None:
     # Measured 0.5-0.9 s of CPU on a busy 2-vCPU machine, garbage collection of
     # the copied rows included; per-cell Python loops take several times that.
     assert elapsed < 1.5
+
+
+def test_legacy_text_far_down_a_long_sheet_is_found() -> None:
+    """The sheet's text is searched a block of rows at a time, to the last row."""
+    rows: list[list[object]] = [[name, None] for name in _names(5000, seed=17)]
+    rows.append([None, from_unicode("Trường Đại học Cần Thơ", "tcvn3")])
+    grid, conversions = convert_grid(rows)
+    assert grid[-1][1] == "Trường Đại học Cần Thơ"
+    assert [(c.column, c.cells_changed) for c in conversions] == [(1, 1)]

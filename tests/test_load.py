@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import xlsxwriter
 
 from pipeline.legacy import from_unicode
 from pipeline.models import (
@@ -278,7 +279,7 @@ def test_subtotal_labels_are_read_with_their_tone_marks(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1258"])
 def test_csv_encodings(tmp_path: Path, encoding: str) -> None:
-    lines = [
+    lines: list[list[str | int]] = [
         ["STT", "Họ và tên", "Số CCCD", "Ghi chú"],
         ["1", "Nguyễn Thị Thuỷ", "075301001234", "Đi làm ăn xa"],
     ]
@@ -779,6 +780,37 @@ def test_a_roster_typed_in_tcvn3_is_converted_and_reported(tmp_path: Path) -> No
     notes = [p for p in result.problems if p.rule == "LOAD_LEGACY_ENCODING"]
     assert {p.column for p in notes} >= {"B", "D"}
     assert all("TCVN3" in p.message for p in notes)
+
+
+def test_cells_in_an_uppercase_tcvn3_font_load_in_capitals(tmp_path: Path) -> None:
+    """An uppercase TCVN3 font (".VnTimeH") draws lowercase codes as capitals."""
+    path = tmp_path / "phunu.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("DS")
+    capitals = workbook.add_format({"font_name": ".VnTimeH", "bold": True})
+    body = workbook.add_format({"font_name": ".VnTime"})
+    title = from_unicode("hội liên hiệp phụ nữ xã phước thiền", "tcvn3")
+    sheet.merge_range("A1:C1", title, capitals)
+    lines: list[list[str | int]] = [
+        ["STT", "Họ và tên", "Chỗ ở hiện nay"],
+        [1, "Trần Văn Hưng", "ấp 1, xã Long Tân"],
+        [2, "lê thị hoa", "ấp 3, xã Long Tân"],
+    ]
+    for r, line in enumerate(lines, start=2):
+        for c, value in enumerate(line):
+            typed = from_unicode(value, "tcvn3") if isinstance(value, str) else value
+            sheet.write(r, c, typed, body)
+    sheet.write(5, 0, 3, body)
+    sheet.write(5, 1, from_unicode("nguyễn văn bình", "tcvn3"), capitals)
+    sheet.write(5, 2, from_unicode("ấp 2, xã Long Tân", "tcvn3"), body)
+    workbook.close()
+
+    result = _load(source(path, tmp_path, organization="phunu"))
+    names = result.records["full_name"].tolist()
+    assert names == ["Trần Văn Hưng", "lê thị hoa", "NGUYỄN VĂN BÌNH"]
+    assert result.records["sheet_title"].iloc[0] == "HỘI LIÊN HIỆP PHỤ NỮ XÃ PHƯỚC THIỀN"
+    assert result.records["address"].tolist()[1] == "ấp 3, xã Long Tân"
+    assert result.sheets[0].columns == ("STT", "Họ và tên", "Chỗ ở hiện nay")
 
 
 def test_unicode_rosters_are_never_converted(tmp_path: Path) -> None:

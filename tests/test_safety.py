@@ -54,6 +54,15 @@ def _cut_in_half(name: str) -> Callable[[Path], Path]:
     return cut
 
 
+def _inspect(path: Path, refused: bool, message: str) -> None:
+    """inspect_file refuses the file with `message` in its text, or lets it pass."""
+    if refused:
+        with pytest.raises(UnreadableFileError, match=message):
+            inspect_file(path)
+    else:
+        inspect_file(path)
+
+
 def _xlsx_named_csv(path: Path) -> Path:
     return write_xlsx(path, {"DS": [["STT", "Họ và tên"], [1, "Nguyễn Văn An"]]})
 
@@ -292,6 +301,65 @@ def test_prefixed_cell_tags_are_placed_too(tmp_path: Path) -> None:
         inspect_file(path)
 
 
+# A value just inside and just outside each limit of a sheet's extent.
+EXTENT_EDGES = [
+    ("ZZ14245", False),  # 702 columns x 14,245 rows: just under MAX_SHEET_CELLS
+    ("ZZ14246", True),
+    ("ALL10000", False),  # MAX_SHEET_COLUMNS columns
+    ("ALM1", True),
+    ("A1048576", False),  # MAX_SHEET_ROWS rows
+    ("A1048577", True),
+]
+# How writers may lay out a cell's start tag; only the first is the quick pass's.
+CELL_TAGS = ['<c r="{}">', '<c r="{}" t="n">', '<c s="1" r="{}">', "<c  r='{}'>", '<c\nr="{}" >']
+
+
+@pytest.mark.parametrize("tag", CELL_TAGS)
+@pytest.mark.parametrize(("cell", "refused"), EXTENT_EDGES)
+def test_sheet_extent_limits_whatever_the_cell_tag(
+    tmp_path: Path, tag: str, cell: str, refused: bool
+) -> None:
+    value = (tag.format(cell) + "<v>1</v></c>").encode()
+    path = hostile.write_minimal_xlsx(tmp_path / "bien.xlsx", hostile.NAME_CELL + value)
+    _inspect(path, refused, f"ô {cell} ")
+
+
+@pytest.mark.parametrize(
+    ("cell", "refused"),
+    [("zz14246", True), ("zz14245", False), ("A0000001", False), ("A000001048577", True)],
+)
+def test_lowercase_and_zero_padded_references_are_read_as_numbers(
+    tmp_path: Path, cell: str, refused: bool
+) -> None:
+    value = f'<c r="{cell}"><v>1</v></c>'.encode()
+    path = hostile.write_minimal_xlsx(tmp_path / "tham_chieu.xlsx", hostile.NAME_CELL + value)
+    _inspect(path, refused, "quá lớn")
+
+
+def test_far_cell_after_megabytes_of_ordinary_rows_is_found(tmp_path: Path) -> None:
+    """The sheet is read in chunks; a stray cell deep in it counts as much as one at the top."""
+    rows = b"".join(
+        b'<row r="%d"><c r="A%d"><v>%d</v></c><c r="B%d" t="n"><v>2</v></c></row>'
+        % (row, row, row, row)
+        for row in range(2, 50_000)
+    )
+    assert len(rows) > 3 << 20
+    stray = b'<row r="50000"><c r="XFD50000"><v>1</v></c></row>'
+    path = hostile.write_minimal_xlsx(tmp_path / "xa_duoi.xlsx", hostile.NAME_CELL + rows + stray)
+    with pytest.raises(UnreadableFileError, match="XFD50000 "):
+        inspect_file(path)
+
+
+@pytest.mark.parametrize("declared_change", [-1, 100])
+def test_sheet_unpacking_to_another_size_than_declared_is_refused(
+    tmp_path: Path, declared_change: int
+) -> None:
+    """The bomb checks trust the declared sizes: a sheet must unpack to exactly that."""
+    path = hostile.write_misdeclared_size_xlsx(tmp_path / "sai_co.xlsx", declared_change)
+    with pytest.raises(UnreadableFileError, match="hỏng"):
+        inspect_file(path)
+
+
 def test_ods_trailing_empty_repeats_pass(tmp_path: Path) -> None:
     """LibreOffice pads every sheet with empty rows repeated to the last row."""
     rows = (
@@ -317,11 +385,7 @@ def test_ods_trailing_empty_repeats_pass(tmp_path: Path) -> None:
 )
 def test_sheet_prolog(tmp_path: Path, prolog: bytes, refused: bool) -> None:
     path = hostile.write_minimal_xlsx(tmp_path / "ds.xlsx", hostile.NAME_CELL, prolog=prolog)
-    if refused:
-        with pytest.raises(UnreadableFileError, match="DOCTYPE"):
-            inspect_file(path)
-    else:
-        inspect_file(path)
+    _inspect(path, refused, "DOCTYPE")
 
 
 # --- compound files --------------------------------------------------------------

@@ -47,6 +47,7 @@ from pipeline.stages.discover import find_organizations, organization_names
 from pipeline.text import display_value, fold
 
 RECORD_COLUMNS = PROVENANCE_COLUMNS + RAW_FIELDS + LOAD_COLUMNS
+_UNTRACK_BATCH = 2_000  # source_values tuples per young-generation collection
 HEADER_SEARCH_ROWS = 15
 MIN_HEADER_FIELDS = 2
 
@@ -151,7 +152,7 @@ def load(files: list[SourceFile], settings: Settings, progress: Progress) -> Loa
             else:
                 result.files_skipped.append(source.relative_path)
             progress.advance()
-    result.records = _frame(parts)
+        result.records = _frame(parts)
     progress.finish()
     return result
 
@@ -164,8 +165,8 @@ def _collector_paused() -> Iterator[None]:
     reference cycles; the collector would walk them again and again as they
     pile up, for nothing (tenths of a second at 200,000 rows). Reference
     counting still frees everything as usual. What outlives the pause is
-    held in numpy object arrays, which the collector does not walk (see
-    _frame).
+    held in numpy object arrays, which the collector does not walk, and the
+    row tuples of source_values, which it no longer tracks (_source_values).
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -184,7 +185,7 @@ class _SheetRecords:
     """
 
     columns: dict[str, _Objects]  # every RECORD_COLUMNS entry but source_values
-    displayed: _Objects  # the records' cells as displayed, row after row
+    displayed: list[str]  # the records' cells as displayed, row after row
     width: int  # cells per record in `displayed`
 
     def __len__(self) -> int:
@@ -196,22 +197,26 @@ def _objects(values: Iterable[object], count: int) -> _Objects:
     return np.fromiter(values, dtype=object, count=count)
 
 
+def _repeated(value: object, count: int) -> _Objects:
+    """`count` references to one value. np.full would cast a str through
+    numpy's unicode dtype and back, making a new copy of it per row."""
+    array = np.empty(count, dtype=object)
+    array.fill(value)
+    return array
+
+
 def _frame(parts: list[_SheetRecords]) -> pd.DataFrame:
     """One object-dtype DataFrame from the sheets' records.
 
     Each column is one object array, used by pandas as it is (given lists,
     pandas would infer a string dtype per column, and copy). The row tuples
-    of source_values are made here, with the garbage collector running
-    again: it then untracks each new tuple (it holds only text) while the
-    tuple is still in the CPU cache, instead of walking 200,000 of them at
-    once when the pause ends.
+    of source_values are made here, from the flat displayed cells.
     """
     total = sum(map(len, parts))
     arrays: dict[str, _Objects] = {}
     for column in RECORD_COLUMNS:
         if column == "source_values":
-            rows = itertools.chain.from_iterable(map(_row_tuples, parts))
-            arrays[column] = _objects(rows, total)
+            arrays[column] = _source_values(parts, total)
         elif len(parts) == 1:
             arrays[column] = parts[0].columns[column]
         else:
@@ -219,6 +224,24 @@ def _frame(parts: list[_SheetRecords]) -> pd.DataFrame:
                 itertools.chain.from_iterable(part.columns[column] for part in parts), total
             )
     return pd.DataFrame(arrays, dtype=object, copy=False)
+
+
+def _source_values(parts: list[_SheetRecords], total: int) -> _Objects:
+    """Each record's displayed cells as one tuple.
+
+    The collector tracks each new tuple until a collection finds that it
+    holds only text. Made during the pause a few thousand at a time, each
+    batch followed by a young-generation collection while its cells are
+    still in the CPU cache, 200,000 tuples cost about 0.18 s; one collection
+    over all of them costs 0.25 s, and the collections that making them with
+    the collector running triggers, 0.4 s.
+    """
+    rows = itertools.chain.from_iterable(map(_row_tuples, parts))
+    batches = []
+    while batch := list(itertools.islice(rows, _UNTRACK_BATCH)):
+        gc.collect(0)
+        batches.append(batch)
+    return _objects(itertools.chain.from_iterable(batches), total)
 
 
 def _row_tuples(part: _SheetRecords) -> Iterator[tuple[object, ...]]:
@@ -343,7 +366,7 @@ def _load_file(source: SourceFile, settings: Settings, headers: _Headers) -> _Fi
     outcome.problems.extend(org_problems)
     for plan in plans:
         outcome.problems.extend(replace(p, organization=code) for p in plan.problems)
-        plan.records.columns["organization"] = np.full(len(plan.records), code, dtype=object)
+        plan.records.columns["organization"] = _repeated(code, len(plan.records))
         outcome.records.append(plan.records)
         outcome.sheets.append(
             SheetAccount(
@@ -590,16 +613,32 @@ def _classify(
     rows_in = 0
     in_footer = False
     names = _NameChecks()
+    # The usual record starts with its row number and has a plain name. A row
+    # starting with a number other than 1 cannot be column numbers, a subtotal
+    # or a section heading, so of _set_aside_reason's checks only the name's
+    # remain (a call and a dozen tests spared per row).
+    name_col = layout.name_cols[0] if layout.name_cols else 0
+    name_header = layout.header_keys[name_col] if layout.name_cols else None
     for r in range(layout.first_data, len(rows)):
         cells = rows[r]
+        first_cell = cells[0]
         # Spacer rows occur inside tables; they end nothing. (A record's first
         # cell is rarely empty, which spares counting its empty cells.)
-        if cells[0] is None and cells.count(None) == len(cells):
+        if first_cell is None and cells.count(None) == len(cells):
             continue
         rows_in += 1
         if in_footer:
             rule, column = "LOAD_AFTER_FOOTER", None
         else:
+            if name_header is not None and type(first_cell) is int and first_cell != 1:
+                name = cells[name_col]
+                if (
+                    type(name) is str
+                    and (facts := names[name]).plain
+                    and (facts.key not in name_header)
+                ):
+                    record_rows.append(r)
+                    continue
             verdict = _set_aside_reason(cells, layout, names)
             if verdict is None:
                 record_rows.append(r)
@@ -633,6 +672,7 @@ class _NameFacts(NamedTuple):
     subtotal: bool  # a subtotal label ("Tổng cộng")
     key: str  # its header key, to spot a repeated header row
     ordinary: bool  # non-empty and free of signature words ("Người lập biểu")
+    plain: bool  # ordinary and no subtotal
 
 
 class _NameChecks(dict[str, _NameFacts]):
@@ -640,11 +680,9 @@ class _NameChecks(dict[str, _NameFacts]):
 
     def __missing__(self, text: str) -> _NameFacts:
         folded = fold(text)
-        facts = _NameFacts(
-            subtotal=_is_subtotal(text),
-            key=_key(folded),
-            ordinary=bool(folded) and not _FOOTER.search(folded),
-        )
+        subtotal = _is_subtotal(text)
+        ordinary = bool(folded) and not _FOOTER.search(folded)
+        facts = _NameFacts(subtotal, _key(folded), ordinary, ordinary and not subtotal)
         self[text] = facts
         return facts
 
@@ -839,10 +877,10 @@ def _table(lines: list[Row], width: int) -> _Objects:
     return _objects(cells, shape[0] * shape[1]).reshape(shape)[:, :width]
 
 
-def _displayed(cells: Iterable[Cell | None], count: int, dates: _DateTexts) -> _Objects:
+def _displayed(cells: Iterable[Cell | None], dates: _DateTexts) -> list[str]:
     """Each cell as displayed: display_value, dispatched inline for the common
     kinds of cell (a call per cell would double the time)."""
-    texts = [
+    return [
         cell
         if type(cell) is str
         else ""
@@ -854,7 +892,6 @@ def _displayed(cells: Iterable[Cell | None], count: int, dates: _DateTexts) -> _
         else display_value(cell)
         for cell in cells
     ]
-    return _objects(texts, count)
 
 
 def _first_filled(cells: Sequence[Cell | None]) -> Cell | None:
@@ -882,7 +919,7 @@ def _build_records(
 
     def values_of(cols: tuple[int, ...]) -> _Objects:
         if not cols:
-            return np.full(count, None, dtype=object)
+            return _repeated(None, count)
         if len(cols) == 1:
             return table[:, cols[0]]
         # Two columns for one field: the first filled one (see LOAD_DUPLICATE_COLUMN).
@@ -932,20 +969,20 @@ def _build_records(
     prefix = f"{source.relative_path}|{sheet}|"
     columns = {
         "record_id": _objects(map(prefix.__add__, map(str, row_numbers)), count),
-        "source_file": np.full(count, source.relative_path, dtype=object),
-        "sheet": np.full(count, sheet, dtype=object),
+        "source_file": _repeated(source.relative_path, count),
+        "sheet": _repeated(sheet, count),
         "row": _objects(row_numbers, count),
-        "organization": np.full(count, None, dtype=object),  # known once the file is read
+        "organization": _repeated(None, count),  # known once the file is read
         **values,
-        "core_column_present": np.full(count, "core" in layout.columns_of, dtype=object),
-        "sheet_title": np.full(count, " | ".join(title_cells), dtype=object),
+        "core_column_present": _repeated("core" in layout.columns_of, count),
+        "sheet_title": _repeated(" | ".join(title_cells), count),
         "birth_column_sex": _objects(column_sexes, count),
     }
     # Displayed row after row, the order the cells lie in memory: column
     # after column would be a third slower.
     in_table = lines if not lines or len(lines[0]) == width else (row[:width] for row in lines)
     cells = itertools.chain.from_iterable(in_table)
-    return _SheetRecords(columns, _displayed(cells, count * width, _DateTexts()), width)
+    return _SheetRecords(columns, _displayed(cells, _DateTexts()), width)
 
 
 def _with_groups(
