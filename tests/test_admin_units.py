@@ -10,7 +10,6 @@ import importlib.util
 import json
 import subprocess
 import sys
-import time
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -229,21 +228,17 @@ def test_place_many_matches_place(units: AdminUnits) -> None:
     assert units.place_many(triples * 2) == [units.place(*t) for t in triples * 2]
 
 
-def test_load_is_fast_and_never_imports_the_geocoder() -> None:
+def test_load_never_imports_the_geocoder() -> None:
     script = (
-        "import sys, time\n"
-        "start = time.perf_counter()\n"
+        "import sys\n"
         "from pipeline.admin_units import AdminUnits\n"
         "AdminUnits.for_province('Đồng Nai')\n"
-        "print(time.perf_counter() - start)\n"
         "print(sorted(m for m in ('geopy', 'shapely', 'vietnamadminunits') if m in sys.modules))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
     )
-    seconds, imported = result.stdout.splitlines()
-    assert float(seconds) < 1.0
-    assert imported == "[]"
+    assert result.stdout.strip() == "[]"
 
 
 def test_place_many_on_a_million_rows(units: AdminUnits) -> None:
@@ -261,8 +256,6 @@ def test_place_many_on_a_million_rows(units: AdminUnits) -> None:
     ]
     distinct = [(commune, "", "") for commune in communes]
     triples = [distinct[n % len(distinct)] for n in range(1_000_000)]
-    start = time.perf_counter()
     placements = units.place_many(triples)
-    assert time.perf_counter() - start < 1.0
     assert len(placements) == 1_000_000
     assert placements[190].match_key == "tinhdongnai_xanhontrach"
