@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -435,6 +436,24 @@ def test_report_handles_no_records(tmp_path: Path) -> None:
     paths = report(empty, pairs, [], [], SETTINGS, tmp_path)
     assert len(paths) == len(OUTPUT_NAMES)
     assert pd.read_csv(tmp_path / "records.csv", dtype=str).empty
+    _assert_excel_can_open(tmp_path)
+
+
+def _assert_excel_can_open(folder: Path) -> None:
+    """What Excel checks and LibreOffice forgives: a sheet's rows in strictly
+    increasing order (a sheet ending on a tall row, such as a header with no
+    rows below it, once had that row twice), and every member intact."""
+    for path in folder.rglob("*.xlsx"):
+        with zipfile.ZipFile(path) as archive:
+            assert archive.testzip() is None, path.name
+            for name in archive.namelist():
+                if name.startswith("xl/worksheets/sheet"):
+                    rows = [int(n) for n in re.findall(rb'<row r="(\d+)"', archive.read(name))]
+                    assert rows == sorted(set(rows)), (path.name, name)
+
+
+def test_every_workbook_is_one_excel_opens_without_repair(outputs: Path) -> None:
+    _assert_excel_can_open(outputs)
 
 
 def test_atomic_write_replaces_the_target(tmp_path: Path) -> None:
