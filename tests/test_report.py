@@ -475,3 +475,16 @@ def test_atomic_write_keeps_the_old_file_when_the_writer_fails(tmp_path: Path) -
         raise RuntimeError("writer failed")
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["out.txt"]
+
+
+def test_a_workbook_that_cannot_be_saved_fails_the_report_and_leaves_no_partial_file(
+    tmp_path: Path,
+) -> None:
+    # Workbooks are saved in the background while the next is written: the
+    # failed save still fails the report, once every other output is complete.
+    (tmp_path / roster.FILE_NAME).mkdir()  # a folder where the workbook should go
+    with pytest.raises(IsADirectoryError):
+        run_report(tmp_path)
+    assert (tmp_path / roster.FILE_NAME).is_dir()
+    assert openpyxl.load_workbook(tmp_path / review.FILE_NAME).sheetnames[0] == review.GUIDE_SHEET
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
