@@ -61,6 +61,7 @@ _WIDTH_SAMPLE = 500
 _MIN_WIDTH = 6.0
 _MAX_WIDTH = 60.0
 _LINE_HEIGHT = 15.0  # points per line of 11-point text
+_PIXELS_PER_POINT = 4 / 3
 
 _A4 = 9
 _MARGINS = {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.6, "header": 0.3, "footer": 0.3}
@@ -334,8 +335,10 @@ class Sheet:
         if self._last_row == self._tall_row >= 0:
             self.worksheet.write(self._last_row + 1, 0, None, self.book.plain)
 
-    def _set_height(self, row: int, height: float) -> None:
-        self.worksheet.set_row_height(row, height)
+    def _set_height(self, row: int, points: float) -> None:
+        # In pixels, as Excel stores heights: the binding's set_row_height makes
+        # close() rewrite the whole streamed sheet, in memory, at twice the cost.
+        self.worksheet.set_row_height_pixels(row, round(points * _PIXELS_PER_POINT))
         self._tall_row = row
 
     def skip_row(self) -> None:
