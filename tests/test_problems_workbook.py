@@ -245,3 +245,17 @@ def test_a_header_written_twice_points_at_its_first_column(tmp_path: Path) -> No
     line = _rows(path, "Đoàn TNCS Hồ Chí Minh")[1]
     assert line[3:5] == ("Ghi chú", "B")
     assert line[7] == "X"  # an unknown code is its own title
+
+
+def test_a_value_longer_than_a_cell_holds_keeps_what_fits(tmp_path: Path) -> None:
+    # A cell holds 32,767 characters; the value and the message quoting it are
+    # cut there rather than losing the line (or the workbook).
+    value = "Nguyễn Văn An; " * 3000
+    problem = _problem(column="Ghi chú", value=value, message=f"Giá trị quá dài: {value}")
+    records = pd.DataFrame({"source_file": [], "sheet": [], "status": [], "organization": []})
+    path = tmp_path / workbook.FILE_NAME
+    workbook.write_problems(records, [problem], [], SETTINGS, path)
+    line = _rows(path, "Đoàn TNCS Hồ Chí Minh")[1]
+    assert line[5] == value[:32_767]
+    assert line[8].startswith("Giá trị quá dài: Nguyễn Văn An") and len(line[8]) == 32_767
+    assert line[10] == "LOAD_SUBTOTAL"  # the cells after the long ones are all there

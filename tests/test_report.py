@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -435,6 +436,24 @@ def test_report_handles_no_records(tmp_path: Path) -> None:
     paths = report(empty, pairs, [], [], SETTINGS, tmp_path)
     assert len(paths) == len(OUTPUT_NAMES)
     assert pd.read_csv(tmp_path / "records.csv", dtype=str).empty
+    _assert_excel_can_open(tmp_path)
+
+
+def _assert_excel_can_open(folder: Path) -> None:
+    """What Excel checks and LibreOffice forgives: a sheet's rows in strictly
+    increasing order (a sheet ending on a tall row, such as a header with no
+    rows below it, once had that row twice), and every member intact."""
+    for path in folder.rglob("*.xlsx"):
+        with zipfile.ZipFile(path) as archive:
+            assert archive.testzip() is None, path.name
+            for name in archive.namelist():
+                if name.startswith("xl/worksheets/sheet"):
+                    rows = [int(n) for n in re.findall(rb'<row r="(\d+)"', archive.read(name))]
+                    assert rows == sorted(set(rows)), (path.name, name)
+
+
+def test_every_workbook_is_one_excel_opens_without_repair(outputs: Path) -> None:
+    _assert_excel_can_open(outputs)
 
 
 def test_atomic_write_replaces_the_target(tmp_path: Path) -> None:
@@ -456,3 +475,16 @@ def test_atomic_write_keeps_the_old_file_when_the_writer_fails(tmp_path: Path) -
         raise RuntimeError("writer failed")
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["out.txt"]
+
+
+def test_a_workbook_that_cannot_be_saved_fails_the_report_and_leaves_no_partial_file(
+    tmp_path: Path,
+) -> None:
+    # Workbooks are saved in the background while the next is written: the
+    # failed save still fails the report, once every other output is complete.
+    (tmp_path / roster.FILE_NAME).mkdir()  # a folder where the workbook should go
+    with pytest.raises(IsADirectoryError):
+        run_report(tmp_path)
+    assert (tmp_path / roster.FILE_NAME).is_dir()
+    assert openpyxl.load_workbook(tmp_path / review.FILE_NAME).sheetnames[0] == review.GUIDE_SHEET
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]

@@ -358,7 +358,9 @@ def test_cross_organization_groups_go_by_commune_then_confidence(scenario: Scena
     records = scenario.first_run.set_index(["source_file", "sheet", "row"])
     keys = []
     for row in across:
-        commune = records.loc[(row["Tệp"], row["Trang tính"], str(row["Dòng"])), "commune"]
+        # The writer stores every number as a decimal ("23.0"): openpyxl reads a float.
+        line = str(int(row["Dòng"]))
+        commune = records.loc[(row["Tệp"], row["Trang tính"], line), "commune"]
         keys.append((row["Nhóm"], fold(str(commune)), row["Xác suất"]))
     first_of_group = list(dict.fromkeys(group for group, _, _ in keys))
     commune_of: dict[str, str] = {}

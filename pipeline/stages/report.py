@@ -51,7 +51,7 @@ from pipeline.workbooks.display import (
     review_states,
     vi_number,
 )
-from pipeline.workbooks.style import Cell
+from pipeline.workbooks.style import Cell, saving_in_background
 
 RECORDS_CSV = "records.csv"
 INDICATORS_CSV = "indicators.csv"
@@ -131,44 +131,47 @@ def report(
     core_only = _core_only_organizations(records, reconciliation)
     targets = {name: output_dir / name for name in OUTPUT_NAMES}
 
-    _write_csv(records_table(records), targets[RECORDS_CSV])
-    _write_csv(indicators, targets[INDICATORS_CSV])
-    roster.write_roster(records, persons, sheets, problems, settings, targets[roster.FILE_NAME])
-    review.write_review(records, pairs, settings, targets[review.FILE_NAME])
-    problems_workbook.write_problems(
-        records, problems, sheets, settings, targets[problems_workbook.FILE_NAME]
-    )
-    summary.write_summary(
-        indicators,
-        reconciliation.overlap(),
-        settings,
-        targets[summary.FILE_NAME],
-        notes=_summary_notes(persons, core_only, population, settings),
-        run=_run_sheet(
-            records,
-            problems,
-            sheets,
+    # Each workbook is compressed and moved into place in the background while
+    # the next one is written; the CSVs come last, alongside the last saves.
+    with saving_in_background():
+        roster.write_roster(records, persons, sheets, problems, settings, targets[roster.FILE_NAME])
+        review.write_review(records, pairs, settings, targets[review.FILE_NAME])
+        problems_workbook.write_problems(
+            records, problems, sheets, settings, targets[problems_workbook.FILE_NAME]
+        )
+        summary.write_summary(
             indicators,
-            run,
-            (population, totals),
-            _totals_below_core(indicators, core_only, settings),
-        ),
-    )
-    mobilization.write_mobilization(records, persons, settings, targets[mobilization.FILE_NAME])
-    communes = list(reconciliation.units.itertuples(index=False, name=None))
-    write_population_template(
-        targets[POPULATION_TEMPLATE],
-        settings,
-        communes,
-        population.values if population is not None else None,
-    )
-    write_totals_template(
-        targets[TOTALS_TEMPLATE],
-        settings,
-        communes,
-        core_only,
-        totals.values if totals is not None else None,
-    )
+            reconciliation.overlap(),
+            settings,
+            targets[summary.FILE_NAME],
+            notes=_summary_notes(persons, core_only, population, settings),
+            run=_run_sheet(
+                records,
+                problems,
+                sheets,
+                indicators,
+                run,
+                (population, totals),
+                _totals_below_core(indicators, core_only, settings),
+            ),
+        )
+        mobilization.write_mobilization(records, persons, settings, targets[mobilization.FILE_NAME])
+        communes = list(reconciliation.units.itertuples(index=False, name=None))
+        write_population_template(
+            targets[POPULATION_TEMPLATE],
+            settings,
+            communes,
+            population.values if population is not None else None,
+        )
+        write_totals_template(
+            targets[TOTALS_TEMPLATE],
+            settings,
+            communes,
+            core_only,
+            totals.values if totals is not None else None,
+        )
+        _write_csv(records_table(records), targets[RECORDS_CSV])
+        _write_csv(indicators, targets[INDICATORS_CSV])
     return sorted(targets.values())
 
 

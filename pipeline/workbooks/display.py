@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from pipeline.indicators import organization_order
@@ -25,18 +26,25 @@ REVIEW_STATES = {
 def display_column(values: pd.Series) -> list[str]:
     """display_value of every cell, computed once per distinct value.
 
-    Rosters repeat dates, hamlets and communes many times; the cache is keyed
-    by type too, because 1, 1.0 and True are equal keys but display differently.
+    Rosters repeat dates, hamlets and communes many times. A column of text
+    is looked up by value in C (pandas.factorize); any other column through a
+    cache keyed by type too, because 1, 1.0 and True are equal keys but
+    display differently.
     """
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        codes, distinct = pd.factorize(values)
+        # A missing value has code -1: the last entry, shown empty.
+        shown = np.array([*(display_value(text) for text in distinct), ""], dtype=object)
+        return shown[codes].tolist()
     cache: dict[tuple[type, object], str] = {}
-    shown = []
+    result = []
     for value in values.tolist():
         key = (type(value), value)
         text = cache.get(key)
         if text is None:
             text = cache[key] = display_value(value)
-        shown.append(text)
-    return shown
+        result.append(text)
+    return result
 
 
 def address_column(records: pd.DataFrame) -> list[str]:

@@ -69,7 +69,7 @@ def write_mobilization(
     chosen = persons[persons["anchor"] & persons["core_after"]]
     core = _core_members(records, persons, chosen, settings, names)
     units = sorted(
-        {(d, c) for d, c in zip(chosen["district"], chosen["commune"], strict=True)},
+        set(zip(chosen["district"].tolist(), chosen["commune"].tolist(), strict=True)),
         key=lambda unit: (unit_sort_key(unit[0]), unit_sort_key(unit[1])),
     )
     sheets = _sheet_names(units)
@@ -125,7 +125,8 @@ def _core_members(
     fallback = chosen["person"].map(phone_of).fillna("")
     linked = accepted.loc[accepted["person_id"].fillna("").astype(str) != ""]
     everywhere = core_organizations(linked, settings)
-    undecided = chosen["undecided"].to_numpy()
+    undecided = chosen["undecided"].tolist()
+    keepers = chosen["keeper"].tolist()
     order = {code: rank for rank, code in enumerate(organization_order(names, settings))}
     table = pd.DataFrame(
         {
@@ -133,11 +134,11 @@ def _core_members(
             "commune": chosen["commune"],
             "organization": [
                 UNDECIDED if flag else names.get(code, code)
-                for code, flag in zip(chosen["keeper"], undecided, strict=True)
+                for code, flag in zip(keepers, undecided, strict=True)
             ],
             "rank": [
                 len(order) if flag else order.get(code, len(order))
-                for code, flag in zip(chosen["keeper"], undecided, strict=True)
+                for code, flag in zip(keepers, undecided, strict=True)
             ],
             "name": anchors["name_display"].fillna("").astype(str),
             "birth": display_column(anchors["birth_date"]),
@@ -153,7 +154,7 @@ def _core_members(
                 ", ".join(names.get(code, code) for code in everywhere.get(person, ()))
                 if flag
                 else ""
-                for person, flag in zip(chosen["person"], undecided, strict=True)
+                for person, flag in zip(chosen["person"].tolist(), undecided, strict=True)
             ],
             "person": anchors["person_id"].fillna("").astype(str),
         },
@@ -201,5 +202,7 @@ def _write_commune(book: Book, name: str, unit: tuple[str, str], members: pd.Dat
 def _rows(members: pd.DataFrame) -> Iterator[list[Cell]]:
     fields = ["organization", "name", "birth", "sex", "position", "branch", "hamlet"]
     fields += ["address", "phone", "regular", "away", "core_in", "person"]
-    for number, values in enumerate(members[fields].itertuples(index=False), start=1):
+    # Column lists, not itertuples: a row at a time is slow on Arrow-backed text.
+    columns = [members[field].tolist() for field in fields]
+    for number, values in enumerate(zip(*columns, strict=True), start=1):
         yield [number, *values]

@@ -23,7 +23,6 @@ reason to look again are shown beside them ("Tình trạng", "Quyết định tr
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,8 +104,6 @@ _HIDDEN = (len(COLUMNS) - 2, len(COLUMNS) - 1)
 # group column repeated) keep the text about 70% of its size.
 _PRINT_PAGES_WIDE = 3
 _GUIDE_WIDTH = 110
-_GUIDE_LINE = 112  # characters on a wrapped line of the guide (measured in LibreOffice)
-_LINE_HEIGHT = 15.0
 
 # review_state as the other workbooks show it; "" is a person linked automatically.
 STATE_LABELS = {**REVIEW_STATES, "": AUTO_LINKED}
@@ -192,12 +189,7 @@ def write_review(
 def _write_guide(book: Book) -> None:
     guide = book.sheet(GUIDE_SHEET)
     guide.heading("Hướng dẫn rà soát trùng lặp")
-    for line in GUIDE:
-        # A wrapped cell does not grow its row when LibreOffice opens or prints
-        # the file, so each row is given the height of its lines.
-        lines = len(textwrap.wrap(line, _GUIDE_LINE))
-        guide.worksheet.set_row(guide.next_row, _LINE_HEIGHT * lines + 2)
-        guide.notes([line], width=_GUIDE_WIDTH)
+    guide.notes(GUIDE, width=_GUIDE_WIDTH)
 
 
 def _groups(accepted: pd.DataFrame) -> pd.DataFrame:
@@ -283,8 +275,7 @@ def _write_groups(
     names: dict[str, str],
     settings: Settings,
 ) -> None:
-    first_new = len(book.workbook.worksheets())
-    book.table_sheet(
+    sheets = book.table_sheet(
         sheet,
         COLUMNS,
         _rows(
@@ -300,12 +291,10 @@ def _write_groups(
     )
     # The machine columns stay in the file but out of the reviewer's way; a
     # table past Excel's row limit continues on further sheets.
-    for worksheet in book.workbook.worksheets()[first_new:]:
+    for written in sheets:
         for col in _HIDDEN:
-            worksheet.set_column(col, col, COLUMNS[col].width, None, {"hidden": True})
-        worksheet.fit_to_pages(_PRINT_PAGES_WIDE, 0)
-        worksheet.print_across()
-        worksheet.repeat_columns(0)
+            written.hide_column(col, COLUMNS[col].width)
+        written.print_across(_PRINT_PAGES_WIDE)
 
 
 def _organization_choices(

@@ -46,6 +46,7 @@ RECONCILIATION_COLUMNS = (
 )
 
 Location = tuple[str, str, int]  # source file, sheet, Excel row
+_TEXT = frozenset({str, type(None)})
 
 
 def write_roster(
@@ -124,7 +125,7 @@ def _rows(
     sheet_columns: dict[tuple[str, str], tuple[str, ...]],
     lookups: _Lookups,
 ) -> Iterator[list[Cell]]:
-    positions: dict[tuple[str, str], list[int | None]] = {}
+    positions: dict[tuple[str, str], list[int]] = {}
     for values, source_file, sheet, row, org, is_core, person, keeper, state in zip(
         part["source_values"].tolist(),
         part["source_file"].tolist(),
@@ -140,7 +141,7 @@ def _rows(
         key = (source_file, sheet)
         if key not in positions:
             positions[key] = _positions(own, sheet_columns.get(key, ()))
-        cells: list[Cell] = [_cell(values, position) for position in positions[key]]
+        cells = _own_cells(values, positions[key])
         status = REVIEW_STATES.get(state, state)
         if not status and person in lookups.several_records:
             status = AUTO_LINKED
@@ -163,27 +164,33 @@ def _rows(
         yield cells
 
 
-def _positions(own: tuple[str, ...], source: tuple[str, ...]) -> list[int | None]:
+def _positions(own: tuple[str, ...], source: tuple[str, ...]) -> list[int]:
     """For each of the organization's columns, the index of the same header in
     another sheet's columns (compared like header matching, so "HỌ VÀ TÊN"
-    fills "Họ và tên"); the n-th repeat of a header maps to its n-th repeat."""
+    fills "Họ và tên"); the n-th repeat of a header maps to its n-th repeat;
+    -1 where the sheet has no such column."""
     if source == own:
         return list(range(len(own)))
     indexes: dict[str, list[int]] = {}
     for index, header in enumerate(source):
         indexes.setdefault(header_key(header) or header, []).append(index)
     seen: Counter[str] = Counter()
-    positions: list[int | None] = []
+    positions: list[int] = []
     for header in own:
         key = header_key(header) or header
         matches = indexes.get(key, [])
-        positions.append(matches[seen[key]] if seen[key] < len(matches) else None)
+        positions.append(matches[seen[key]] if seen[key] < len(matches) else -1)
         seen[key] += 1
     return positions
 
 
-def _cell(values: object, position: int | None) -> str:
-    if position is None or not isinstance(values, tuple) or position >= len(values):
-        return ""
-    value = values[position]
-    return "" if value is None else str(value)
+def _own_cells(values: object, positions: list[int]) -> list[Cell]:
+    """The row's values in the organization's columns, as text (None when absent)."""
+    if not isinstance(values, tuple):
+        return [None] * len(positions)
+    # A missing column (-1) or a short row reads the None past the row's end.
+    padded = (*values, *[None] * (max(positions, default=0) + 1 - len(values)), None)
+    cells: list[Cell] = [padded[position] for position in positions]
+    if _TEXT.issuperset(map(type, cells)):
+        return cells
+    return [None if value is None else str(value) for value in cells]

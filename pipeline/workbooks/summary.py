@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from rvgsrust_xlsxwriter import Chart, ChartDataLabel, ChartFormat, ChartSeries
 from xlsxwriter.utility import quote_sheetname, xl_range_abs
 
 from pipeline.indicators import ALL_ORGANIZATIONS, RATES
@@ -140,7 +141,7 @@ def write_summary(
     empty = shown.iloc[0:0]
     province = levels.get("province", empty)
     districts = levels.get("district", empty)
-    with open_book(target, "Tổng hợp chỉ tiêu") as book:
+    with open_book(target, "Tổng hợp chỉ tiêu", stream=False) as book:
         _write_province(book, province, [*NOTES, *notes])
         detail = [
             Column(
@@ -231,7 +232,7 @@ def _write_province(book: Book, province: pd.DataFrame, notes: Sequence[str]) ->
     sheet.skip_row()
     sheet.notes(notes)
     if organizations:
-        _core_chart(book, sheet, header_row, len(organizations))
+        _core_chart(sheet, header_row, len(organizations))
 
 
 def _organization_row(record: Record) -> list[Cell]:
@@ -263,31 +264,42 @@ def _change(before: Cell, after: Cell, *, points: bool) -> Cell:
     return round((after - before) * 100, 2) if points else after - before
 
 
-def _core_chart(book: Book, sheet: Sheet, header_row: int, organizations: int) -> None:
+def _core_chart(sheet: Sheet, header_row: int, organizations: int) -> None:
     """Core members by organization, before and after (the table's rows)."""
-    name = quote_sheetname(SUMMARY_SHEET)
     first, last = header_row + 1, header_row + organizations
     columns = [column for _, column, _ in ORGANIZATION_COLUMNS]
     before = 1 + columns.index("core_members")
-    chart = book.workbook.add_chart({"type": "column"})
+    chart = Chart("column")
     for col, label, colour in (
         (before, "Trước đối soát", CHART_COLOURS[0]),
         (before + 1, "Sau đối soát", CHART_COLOURS[1]),
     ):
-        chart.add_series(
-            {
-                "name": label,
-                "categories": f"={name}!{xl_range_abs(first, 0, last, 0)}",
-                "values": f"={name}!{xl_range_abs(first, col, last, col)}",
-                "fill": {"color": colour},
-                "data_labels": {"value": True, "num_format": f"{VIETNAMESE}#,##0"},
-            }
-        )
-    chart.set_title({"name": "Nòng cốt theo tổ chức, trước và sau đối soát"})
-    chart.set_y_axis({"num_format": f"{VIETNAMESE}#,##0", "major_gridlines": {"visible": True}})
-    chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 760, "height": 340})
+        chart.push_series(_series(SUMMARY_SHEET, first, last, col, label, colour))
+    chart.set_title_name("Nòng cốt theo tổ chức, trước và sau đối soát")
+    # The binding has the axis methods but leaves them out of its type stubs.
+    chart.set_y_axis_num_format(f"{VIETNAMESE}#,##0")  # type: ignore[attr-defined]
+    chart.set_y_axis_major_gridlines(True)  # type: ignore[attr-defined]
+    chart.set_legend_position("bottom")
+    chart.set_width(760)
+    chart.set_height(340)
     sheet.worksheet.insert_chart(sheet.next_row + 1, 0, chart)
+
+
+def _series(sheet: str, first: int, last: int, col: int, label: str, colour: str) -> ChartSeries:
+    """Rows first…last of column `col`, named by the first column, each bar labelled."""
+    name = quote_sheetname(sheet)
+    series = ChartSeries()
+    series.set_name(label)
+    series.set_categories(f"={name}!{xl_range_abs(first, 0, last, 0)}")
+    series.set_values(f"={name}!{xl_range_abs(first, col, last, col)}")
+    fill = ChartFormat()
+    fill.set_fill_color(colour)
+    series.set_format(fill)
+    labels = ChartDataLabel()
+    labels.show_value()
+    labels.set_num_format(f"{VIETNAMESE}#,##0")
+    series.set_data_label(labels)
+    return series
 
 
 def _is_total(cells: Sequence[Cell]) -> bool:
@@ -357,24 +369,27 @@ def _write_overlap(
         [Column("Cặp tổ chức"), Column("Số người là nòng cốt của cả hai", Kind.INTEGER, 12)],
         ([label, count] for label, count in pairs),
     )
-    name = quote_sheetname(OVERLAP_SHEET)
     first, last = header_row + 1, header_row + len(pairs)
-    chart = book.workbook.add_chart({"type": "bar"})
-    chart.add_series(
-        {
-            "name": "Số người là nòng cốt của cả hai tổ chức",
-            "categories": f"={name}!{xl_range_abs(first, 0, last, 0)}",
-            "values": f"={name}!{xl_range_abs(first, 1, last, 1)}",
-            "fill": {"color": CHART_COLOURS[1]},
-            "data_labels": {"value": True, "num_format": f"{VIETNAMESE}#,##0"},
-        }
+    chart = Chart("bar")
+    chart.push_series(
+        _series(
+            OVERLAP_SHEET,
+            first,
+            last,
+            1,
+            "Số người là nòng cốt của cả hai tổ chức",
+            CHART_COLOURS[1],
+        )
     )
-    chart.set_title({"name": "Trùng nòng cốt giữa các cặp tổ chức"})
+    chart.set_title_name("Trùng nòng cốt giữa các cặp tổ chức")
     # Largest pair on top, as in the table, with the value axis still below.
-    chart.set_y_axis({"reverse": True, "crossing": "max"})
-    chart.set_x_axis({"num_format": f"{VIETNAMESE}#,##0", "major_gridlines": {"visible": True}})
-    chart.set_legend({"none": True})
-    chart.set_size({"width": 700, "height": 90 + 26 * len(pairs)})
+    chart.set_y_axis_reverse()  # type: ignore[attr-defined]
+    chart.set_y_axis_crossing("max")
+    chart.set_x_axis_num_format(f"{VIETNAMESE}#,##0")  # type: ignore[attr-defined]
+    chart.set_x_axis_major_gridlines(True)  # type: ignore[attr-defined]
+    chart.set_legend_hidden()
+    chart.set_width(700)
+    chart.set_height(90 + 26 * len(pairs))
     sheet.worksheet.insert_chart(sheet.next_row + 1, 0, chart)
 
 
