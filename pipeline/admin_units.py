@@ -234,6 +234,16 @@ def _query(sql: str, params: Iterable[str] = ()) -> list[sqlite3.Row]:
         return connection.execute(sql, tuple(params)).fetchall()
 
 
+def unit_names() -> list[str]:
+    """Every province, district and commune name of the dataset, legacy and 2025."""
+    rows = _query(
+        "SELECT province FROM admin_units_legacy UNION SELECT district FROM admin_units_legacy"
+        " UNION SELECT ward FROM admin_units_legacy UNION SELECT province FROM admin_units"
+        " UNION SELECT ward FROM admin_units"
+    )
+    return [row[0] for row in rows if row[0]]
+
+
 @functools.cache
 def _converter() -> dict[str, Any]:
     with (_data_dir() / "converter_2025.json").open(encoding="utf-8") as handle:

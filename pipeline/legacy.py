@@ -7,11 +7,15 @@ codes, so a workbook opened as Unicode holds the cp1252 reading of the bytes
 encoding uses lies in 0xA1-0xFE, where cp1252 and Latin-1 agree, so the byte
 value of such a character is its code point.
 
-Detection is per column (or per sheet), never per cell: a short name such as
-"Hé" is "Hé" in Unicode and "Hộ" in TCVN3 alike. What decides is the share of
-cells that read as broken Vietnamese in Unicode yet as well-formed syllables
-once converted, against cells that can only be Unicode (letters such as ă ư ạ
-that the legacy fonts never produce).
+Detection is per column (or per sheet): a short name such as "Hé" is "Hé" in
+Unicode and "Hộ" in TCVN3 alike. What decides is the share of cells that read
+as broken Vietnamese in Unicode yet as well-formed syllables once converted,
+against cells that can only be Unicode (letters such as ă ư ạ that the legacy
+fonts never produce). The conversion itself is decided per cell, as one sheet
+may hold rows typed in TCVN3 and rows typed in Unicode: a cell of known words
+("Tân Phong") stays as typed, a cell that is known words only once converted
+("Êp 1", "N÷") is converted, and a cell plausible both ways follows its
+column, its sheet or its row (see convert_grid).
 """
 
 from __future__ import annotations
@@ -20,13 +24,17 @@ import codecs
 import itertools
 import operator
 import re
+import tomllib
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, IntEnum
 from functools import lru_cache
 from typing import Literal, TypeVar, cast
+
+from pipeline.admin_units import accent_key, unit_names
+from pipeline.settings import HEADERS_FILE, SCHEMAS_DIR
 
 Encoding = Literal["tcvn3", "vni"]
 ENCODINGS: tuple[Encoding, ...] = ("tcvn3", "vni")
@@ -306,7 +314,9 @@ def _read(word: str) -> _Reading:
     tones = _TONE_MARK.findall(decomposed)
     base = _nfc(_TONE_MARK.sub("", decomposed))
     if _CONSONANTS.fullmatch(base):
-        return _Reading.ABBREVIATION
+        # A tone mark sits on a vowel: "Ḥng" (VNI's reading of TCVN3 "Hïng") is
+        # no abbreviation.
+        return _Reading.INVALID if tones else _Reading.ABBREVIATION
     if len(tones) > 1 or not _SYLLABLE.fullmatch(base):
         return _Reading.INVALID
     if base.endswith(("c", "ch", "p", "t")) and (not tones or tones[0] not in _STOP_TONES):
@@ -346,6 +356,13 @@ _UNICODE_ONLY = {
     encoding: _char_class(ch for ch in _VIETNAMESE if ord(ch) > 0xFF or ch not in _CODES[encoding])
     for encoding in ENCODINGS
 }
+# Latin-1 characters no Vietnamese word holds (ð stands in for đ at times):
+# a word with one reads as no Vietnamese as typed.
+_NOT_VIETNAMESE = re.compile(
+    "["
+    + re.escape("".join(sorted(set(map(chr, range(0xA1, 0x100))) - _VIETNAMESE - {"ð", "Ð"})))
+    + "]"
+)
 # Words: letters of any Latin script, combining marks and every Latin-1
 # symbol (TCVN3 letters include ¨ ª « ¬ § µ · ¸ ¹ × ÷ and the soft hyphen).
 _TOKEN = re.compile("[A-Za-z\u00a1-\u024f\u0300-\u036f\u1e00-\u1eff]+")
@@ -372,6 +389,85 @@ def _cell(text: str, encoding: Encoding) -> tuple[_Cell, int]:
     if against:
         return _Cell.AGAINST, legacy
     return (_Cell.LEGACY if legacy else _Cell.NONE), legacy
+
+
+# --- Known words --------------------------------------------------------------
+
+# Syllable shape alone cannot tell "Tân Phong" (Unicode) from "Tõn Phong" (its
+# TCVN3 reading), or "Khu phè" from "Khu phố": both read as syllables. Words
+# that rosters are known to hold can: place names, personal names, header
+# labels and the usual roster words.
+WORDS_FILE = "words.toml"
+_WORD_LISTS = (WORDS_FILE, "names.toml", HEADERS_FILE)  # every list of strings in each
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> frozenset[str]:
+    """accent_key of every known word: tone placement aside ("hoà" = "hòa")."""
+    texts = unit_names()
+    for name in _WORD_LISTS:
+        with (SCHEMAS_DIR / name).open("rb") as handle:
+            tables = tomllib.load(handle).values()
+        texts += [
+            text
+            for table in tables
+            if isinstance(table, dict)
+            for values in table.values()
+            if isinstance(values, list)
+            for text in values
+        ]
+    return frozenset(accent_key(word) for text in texts for word in _TOKEN.findall(text))
+
+
+class _Level(IntEnum):
+    """How plausible one reading of a text is as Vietnamese."""
+
+    INVALID = 0  # a word is no Vietnamese syllable
+    VALID = 1  # syllables, not all of them known words
+    KNOWN = 2  # known words (or abbreviations) throughout
+
+
+@lru_cache(maxsize=1 << 16)
+def _level(word: str) -> _Level:
+    reading = _read(word)
+    if reading is _Reading.INVALID:
+        return _Level.INVALID
+    if reading is _Reading.VALID and accent_key(word) not in _lexicon():
+        return _Level.VALID
+    return _Level.KNOWN
+
+
+class _Verdict(Enum):
+    KEEP = "keep"  # reads better as typed: Unicode
+    CONVERT = "convert"  # proves the encoding on its own
+    CONTEXT = "context"  # plausible both ways: the column, sheet or row decides
+
+
+@lru_cache(maxsize=1 << 16)
+def _verdict(text: str, encoding: Encoding) -> _Verdict:
+    """Whether a cell is typed in `encoding`, judged from the cell alone.
+
+    A cell proves the encoding when it is no Vietnamese as typed yet known
+    words once converted ("Êp 1", "N÷"), or holds two legacy words; it is
+    Unicode when it reads better as typed ("Tân Phong" against "Tõn Phong").
+    """
+    if _UNICODE_ONLY[encoding].search(text):
+        return _Verdict.KEEP
+    typed = converted = _Level.KNOWN
+    legacy_words = 0
+    for token in _TOKEN.findall(text):
+        if not token.isascii():
+            as_typed, once_converted = _level(token), _level(to_unicode(token, encoding))
+            typed, converted = min(typed, as_typed), min(converted, once_converted)
+            legacy_words += as_typed is _Level.INVALID and once_converted is not _Level.INVALID
+    if typed > converted:
+        return _Verdict.KEEP
+    if typed is _Level.INVALID and (
+        converted is _Level.KNOWN
+        or (converted is _Level.VALID and legacy_words >= MIN_LEGACY_WORDS)
+    ):
+        return _Verdict.CONVERT
+    return _Verdict.CONTEXT
 
 
 # --- Detection --------------------------------------------------------------
@@ -448,17 +544,14 @@ class Conversion:
     example_after: str
 
 
-def _strong_legacy(text: str) -> Encoding | None:
-    """The encoding a cell proves on its own: two legacy words, none against.
+def _proven(text: str) -> Encoding | None:
+    """The one encoding a cell proves on its own (see _verdict), if any.
 
-    For columns that are not legacy as a whole, such as a TCVN3 title typed
-    above a table typed later in Unicode.
+    For columns that are not legacy as a whole: a TCVN3 title typed above a
+    table typed later in Unicode, or the rows one branch typed in TCVN3 among
+    rows typed in Unicode.
     """
-    found = []
-    for encoding in ENCODINGS:
-        cell, words = _cell(text, encoding)
-        if cell is _Cell.LEGACY and words >= MIN_LEGACY_WORDS:
-            found.append(encoding)
+    found = [e for e in ENCODINGS if _verdict(text, e) is _Verdict.CONVERT]
     return found[0] if len(found) == 1 else None
 
 
@@ -485,23 +578,60 @@ def _agrees(column: _Column, encoding: Encoding) -> bool:
     return all(_cell(t, encoding)[0] is not _Cell.AGAINST for t in column.candidates)
 
 
-def _plan(column: _Column, sheet: Encoding | None, with_ascii: bool) -> dict[str, Encoding]:
-    """The encoding to convert each distinct string of a column with.
+@dataclass(frozen=True)
+class _Plan:
+    convert: dict[str, Encoding]  # distinct strings converted wherever they stand
+    # Strings plausible both ways ("Khu phè 3": Unicode, or TCVN3 for Khu phố 3),
+    # converted only in rows another cell proves typed in one of these encodings.
+    in_legacy_rows: dict[str, tuple[Encoding, ...]]
 
-    A column too ambiguous to decide alone ("Khu phè 1" is a Unicode phrase
-    as much as TCVN3 for Khu phố 1) follows the sheet's other columns, unless
-    one of its cells reads against that encoding.
+
+def _plan(column: _Column, sheet: Encoding | None, with_ascii: bool) -> _Plan:
+    """How to convert each distinct string of a column.
+
+    A detected column converts its cells but those that read better as typed
+    ("Tân Phong" amid "T©n Phong"). A column too ambiguous to decide alone
+    follows the sheet's other columns, unless one of its cells reads against
+    that encoding. Elsewhere a cell is converted when it proves an encoding on
+    its own, or when its row does.
     """
+    convert: dict[str, Encoding] = {}
     encoding = column.detection.encoding if column.detection else sheet
     if encoding is not None and (column.detection is not None or _agrees(column, encoding)):
-        unicode_only = _UNICODE_ONLY[encoding].search
-        plan = dict.fromkeys(itertools.filterfalse(unicode_only, column.candidates), encoding)
+        candidates = itertools.filterfalse(_UNICODE_ONLY[encoding].search, column.candidates)
+        # A cell holding a character no Vietnamese word has cannot read better
+        # as typed: only the others need a verdict, and most legacy cells skip it.
+        convert = {
+            t: encoding
+            for t in candidates
+            if _NOT_VIETNAMESE.search(t) or _verdict(t, encoding) is not _Verdict.KEEP
+        }
         if with_ascii:
             # An uppercase font shows ASCII text in capitals too.
-            plan.update(dict.fromkeys(filter(str.isascii, column.strings), encoding))
-        return plan
-    candidates = itertools.filterfalse(_UNICODE_VIETNAMESE.search, column.candidates)
-    return {t: e for t in candidates if (e := _strong_legacy(t)) is not None}
+            convert.update(dict.fromkeys(filter(str.isascii, column.strings), encoding))
+        return _Plan(convert, {})
+    in_legacy_rows: dict[str, tuple[Encoding, ...]] = {}
+    for text in itertools.filterfalse(_UNICODE_VIETNAMESE.search, column.candidates):
+        verdicts = [(e, _verdict(text, e)) for e in ENCODINGS]
+        proven = tuple(e for e, verdict in verdicts if verdict is _Verdict.CONVERT)
+        if len(proven) == 1:
+            convert[text] = proven[0]
+        # Proving both encodings is as good as proving neither: the row decides.
+        elif found := proven or tuple(e for e, v in verdicts if v is _Verdict.CONTEXT):
+            in_legacy_rows[text] = found
+    return _Plan(convert, in_legacy_rows)
+
+
+def _row_encoding(row: Sequence[object], col: int) -> Encoding | None:
+    """The one encoding the row's other cells prove, if any."""
+    found = {
+        e
+        for c, value in enumerate(row)
+        if c != col and type(value) is str and not value.isascii()
+        for e in [_proven(value)]
+        if e is not None
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 def _columns(rows: Sequence[Sequence[object]]) -> list[list[object]]:
@@ -550,10 +680,13 @@ def convert_grid(
 
     Each column is detected from all its string cells, title and header cells
     included; in a detected column every string cell that could be legacy is
-    converted. A column too ambiguous to decide follows the other columns when
-    they agree on one encoding and none of its cells reads against it. Elsewhere
-    a cell is converted only when it proves an encoding on its own (a title
-    typed in TCVN3 above a table typed in Unicode). `uppercase_cell(row, col)`
+    converted, but for cells that read better as typed (known words in Unicode,
+    not once converted). A column too ambiguous to decide follows the other
+    columns when they agree on one encoding and none of its cells reads against
+    it. Elsewhere a cell is converted when it proves an encoding on its own (a
+    title typed in TCVN3 above a table typed in Unicode, "Êp 1" among "Ấp 1"),
+    or when it reads as well both ways and another cell of its row proves the
+    encoding (the rows one branch typed in TCVN3). `uppercase_cell(row, col)`
     tells whether a cell is set in an uppercase TCVN3 font; it is asked about
     the cells to be converted only. Rows without a converted cell are shared
     with the input.
@@ -567,13 +700,22 @@ def convert_grid(
     sheet = next(iter(detected)) if len(detected) == 1 else None
     for col, (values, column) in enumerate(columns):
         plan = _plan(column, sheet, with_ascii=uppercase_cell is not None)
-        if not plan:
+        by_row: dict[int, Encoding] = {}  # the row-dependent cells to convert
+        if plan.in_legacy_rows:
+            options = plan.in_legacy_rows
+            for r in itertools.compress(itertools.count(), map(options.__contains__, values)):
+                encoding = _row_encoding(rows[r], col)
+                if encoding is not None and encoding in options[cast(str, values[r])]:
+                    by_row[r] = encoding
+        if not plan.convert and not by_row:
             continue
-        encodings = set(plan.values())
+        encodings = set(plan.convert.values())
         converted: dict[object, str] = {}
         for encoding in encodings:
             texts = (
-                list(plan) if len(encodings) == 1 else [t for t, e in plan.items() if e == encoding]
+                list(plan.convert)
+                if len(encodings) == 1
+                else [t for t, e in plan.convert.items() if e == encoding]
             )
             converted.update(zip(texts, _to_unicode_all(texts, encoding), strict=True))
         if uppercase_cell is None:
@@ -583,6 +725,10 @@ def convert_grid(
             for r in itertools.compress(itertools.count(), map(converted.__contains__, values)):
                 new = converted[values[r]]
                 new_values[r] = new.upper() if uppercase_cell(r, col) else new
+        for r, encoding in by_row.items():
+            new = to_unicode(str(values[r]), encoding)
+            upper = uppercase_cell is not None and uppercase_cell(r, col)
+            new_values[r] = new.upper() if upper else new
         changed = [
             r
             for r in itertools.compress(itertools.count(), map(operator.is_not, values, new_values))
@@ -594,11 +740,12 @@ def convert_grid(
                 row = grid[r] = list(row)
             row[col] = cast(CellT, new_values[r])
         rows_by_encoding: dict[Encoding, list[int]] = {}
-        if len(encodings) == 1:
+        if len(encodings) == 1 and not by_row:
             rows_by_encoding[next(iter(encodings))] = changed
         else:
             for r in changed:
-                rows_by_encoding.setdefault(plan[str(values[r])], []).append(r)
+                encoding = by_row.get(r) or plan.convert[str(values[r])]
+                rows_by_encoding.setdefault(encoding, []).append(r)
         for encoding, encoded_rows in rows_by_encoding.items():
             if encoded_rows:
                 first = encoded_rows[0]

@@ -22,6 +22,7 @@ from pipeline.legacy import (
     to_unicode,
     uppercase_font,
 )
+from pipeline.models import RAW_FIELDS
 
 # Built here rather than taken from the module, so the tables are checked
 # against an independent list: every vowel with every tone, and đ.
@@ -354,6 +355,90 @@ def test_an_ambiguous_column_follows_the_sheet() -> None:
     ]
     grid, conversions = convert_grid(unicode_sheet)
     assert conversions == []
+
+
+# --- Mixed sheets: one branch typed in TCVN3, the others in Unicode ---------------
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        # "Tân Phong" also reads as TCVN3 "Tõn Phong", a syllable yet no known
+        # word: amid "T©n Phong" it stays as typed, and "T©n Phong" converts.
+        (["T©n Phong", "Tân Phong", "T©n Phong"], ["Tân Phong", "Tân Phong", "Tân Phong"]),
+        # "Êp" is no Vietnamese as typed, "ấp" a known word: one word is enough.
+        (["Ấp 1", "Êp 1", "Ấp 2"], ["Ấp 1", "ấp 1", "Ấp 2"]),
+        # The sex column of a mixed sheet: "N÷" is Nữ, "Nữ" is Unicode already.
+        (["Nam", "Nữ", "N÷", "Nữ"], ["Nam", "Nữ", "Nữ", "Nữ"]),
+        # A name whose only legacy word is the middle one.
+        (["Nguyễn Thị Lan", "NguyÔn Thu Lan"], ["Nguyễn Thị Lan", "Nguyễn Thu Lan"]),
+        # Syllables both ways: "Khu phè 3" follows the TCVN3 sheet; "Tân Phong"
+        # does not, as it reads better as typed.
+        (["Khu phè 3", "Tân Phong"], ["Khu phố 3", "Tân Phong"]),
+    ],
+)
+def test_a_mixed_column_is_decided_cell_by_cell(column: list[str], expected: list[str]) -> None:
+    # A title typed in TCVN3, in a row and a column of its own, so that the
+    # sheet holds legacy text however few marks the column itself shows.
+    rows: list[list[object]] = [[None, "Danh s¸ch héi viªn"], *([v, None] for v in column)]
+    grid, _ = convert_grid(rows)
+    assert [row[0] for row in grid[1:]] == expected
+    assert grid[0][1] == "Danh sách hội viên"
+
+
+def test_a_plausible_cell_follows_its_row() -> None:
+    # "Khu phè 3" is Unicode "phè" or TCVN3 for "phố": the TCVN3 name beside it
+    # decides; beside a Unicode name it stays as typed.
+    rows: list[list[object]] = [
+        ["TrÇn Thu Lan", "Khu phè 3"],
+        ["Trần Văn Hưng", "Khu phè 3"],
+        ["Lê Thị Hoa", "Khu phố 3"],
+    ]
+    grid, conversions = convert_grid(rows)
+    assert grid == [
+        ["Trần Thu Lan", "Khu phố 3"],
+        ["Trần Văn Hưng", "Khu phè 3"],
+        ["Lê Thị Hoa", "Khu phố 3"],
+    ]
+    # The notes count the cells converted, row-dependent ones included.
+    assert conversions == [
+        Conversion(0, "tcvn3", 1, "TrÇn Thu Lan", "Trần Thu Lan"),
+        Conversion(1, "tcvn3", 1, "Khu phè 3", "Khu phố 3"),
+    ]
+
+
+def test_known_unicode_words_survive_a_detected_column() -> None:
+    # The commune column of a branch typed in TCVN3 is detected; the rows of
+    # the other branches keep their Unicode commune.
+    rows: list[list[object]] = [["T©n Phong"] for _ in range(8)] + [["Tân Phong"], ["Tân Phong"]]
+    grid, conversions = convert_grid(rows)
+    assert [row[0] for row in grid] == ["Tân Phong"] * 10
+    assert [(c.column, c.encoding, c.cells_changed) for c in conversions] == [(0, "tcvn3", 8)]
+
+
+def test_a_hard_profile_sheet_loses_no_commune_and_keeps_no_mojibake() -> None:
+    """The generator's hard profile mixes branches typed in TCVN3 and in Unicode
+    in one sheet; it knows the Unicode text each cell stands for."""
+    records, truth = synthetic.generate_records(7, people=1500, profile="hard")
+    fields = list(RAW_FIELDS)
+    typed_in_tcvn3 = ["tcvn3" in row.noise for row in truth.rows]
+    damaged: list[tuple[str, object]] = []
+    mojibake: list[tuple[str, object]] = []
+    checked = 0
+    for positions in records.groupby(["source_file", "sheet"]).indices.values():
+        typed = records.iloc[positions][fields].to_numpy().tolist()
+        grid, _ = convert_grid(typed)
+        for position, before, after in zip(positions, typed, grid, strict=True):
+            for old, new in zip(before, after, strict=True):
+                if not isinstance(old, str):
+                    continue
+                checked += 1
+                wanted = to_unicode(old, "tcvn3") if typed_in_tcvn3[position] else old
+                if new != wanted:
+                    (mojibake if typed_in_tcvn3[position] else damaged).append((old, new))
+    assert sum(typed_in_tcvn3) > 50 and checked > 5000
+    assert damaged == []
+    assert mojibake == []
 
 
 def test_uppercase_font_cells_come_out_in_capitals() -> None:
