@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from pipeline.text import fold
@@ -57,6 +58,32 @@ def _text(values: pd.Series) -> pd.Series:
     return values.astype("string").fillna("").astype(str)
 
 
+def _joined(*parts: pd.Series) -> pd.Series:
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + _SEPARATOR + part
+    return joined
+
+
+def record_fingerprints(records: pd.DataFrame) -> pd.Series:
+    """The FINGERPRINT of every record, indexed like `records`; "" for rejected ones.
+
+    Needs the columns of `validate` and `normalize` (name_key, birth_iso,
+    citizen_id_norm).
+    """
+    fingerprints = pd.Series("", index=records.index, dtype=object)
+    keys = ("organization", "name_key", "birth_iso", "citizen_id_norm")
+    # Only the columns used: a copy of every column would cost more than the hashing.
+    accepted = records.loc[records["status"] == "accepted", [*keys, *_TIE_BREAKERS, "row"]]
+    if accepted.empty:
+        return fingerprints
+    base = _joined(*(_text(accepted[column]) for column in keys))
+    repeat = _repeats(accepted, base)
+    key = base.where(repeat == 0, base + _SEPARATOR + repeat.astype(str))
+    fingerprints.loc[accepted.index] = np.array(_hashes("R", key, 16), dtype=object)
+    return fingerprints
+
+
 def record_identities(records: pd.DataFrame) -> pd.DataFrame:
     """IDENTITY_COLUMNS for every record, indexed like `records`; "" for rejected ones.
 
@@ -64,32 +91,23 @@ def record_identities(records: pd.DataFrame) -> pd.DataFrame:
     citizen_id_norm, sex_code, hamlet_key).
     """
     identities = pd.DataFrame("", index=records.index, columns=list(IDENTITY_COLUMNS))
+    identities[FINGERPRINT] = record_fingerprints(records)
     accepted = records.loc[records["status"] == "accepted"]
     if accepted.empty:
         return identities
     organization = _text(accepted["organization"])
     name = _text(accepted["name_key"])
     birth = _text(accepted["birth_iso"])
-    citizen_id = _text(accepted["citizen_id_norm"])
     source_file = _text(accepted["source_file"])
     sheet = _text(accepted["sheet"])
-    base = organization + _SEPARATOR + name + _SEPARATOR + birth + _SEPARATOR + citizen_id
-
-    repeat = _repeats(accepted, base)
-    key = base.where(repeat == 0, base + _SEPARATOR + repeat.astype(str))
-    identities.loc[accepted.index, FINGERPRINT] = _hashes("R", key, 16)
-    place = organization + _SEPARATOR + source_file + _SEPARATOR + sheet
-    identities.loc[accepted.index, LOOSE_NAME] = _hashes("N", place + _SEPARATOR + name, 12)
-    loose_birth = (
-        place
-        + _SEPARATOR
-        + birth
-        + _SEPARATOR
-        + _text(accepted["sex_code"])
-        + _SEPARATOR
-        + _text(accepted["hamlet_key"])
-        + _SEPARATOR
-        + _folded(accepted["branch"])
+    place = _joined(organization, source_file, sheet)
+    identities.loc[accepted.index, LOOSE_NAME] = _hashes("N", _joined(place, name), 12)
+    loose_birth = _joined(
+        place,
+        birth,
+        _text(accepted["sex_code"]),
+        _text(accepted["hamlet_key"]),
+        _folded(accepted["branch"]),
     )
     identities.loc[accepted.index, LOOSE_BIRTH] = _hashes("B", loose_birth, 12)
     return identities
@@ -117,15 +135,35 @@ def _repeats(accepted: pd.DataFrame, base: pd.Series) -> pd.Series:
     return repeat
 
 
-def group_id(fingerprints: Iterable[str]) -> str:
-    """Id of a review group: named by its smallest fingerprint."""
-    return _digest("G", (min(fingerprints),), 12)
+def _smallest(labels: np.ndarray, fingerprints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct labels (ascending) and the smallest fingerprint of each."""
+    order = np.argsort(labels, kind="stable")
+    ordered = labels[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]][: len(ordered)])
+    sizes = np.diff(np.r_[starts, len(order)])
+    seeds = fingerprints[order[starts]]
+    # Most persons have one record: only the others need their fingerprints sorted.
+    shared = np.repeat(sizes > 1, sizes)
+    if shared.any():
+        records, record_labels = order[shared], ordered[shared]
+        by_fingerprint = np.argsort(fingerprints[records].astype(str), kind="stable")
+        by_label = by_fingerprint[np.argsort(record_labels[by_fingerprint], kind="stable")]
+        first = np.flatnonzero(np.r_[True, np.diff(record_labels[by_label]) != 0])
+        seeds[sizes > 1] = fingerprints[records[by_label[first]]]
+    return ordered[starts], seeds
 
 
-def _new_person_id(fingerprints: Sequence[str], taken: set[str]) -> str:
+def group_ids(groups: np.ndarray, fingerprints: np.ndarray) -> np.ndarray:
+    """The id of each record's review group (`groups`: one label per record),
+    named by the group's smallest fingerprint."""
+    distinct, seeds = _smallest(groups, np.asarray(fingerprints, dtype=object))
+    ids = np.array(_hashes("G", pd.Series(seeds, dtype=object), 12), dtype=object)
+    return ids[np.searchsorted(distinct, groups)]
+
+
+def _new_person_id(seed: str, taken: set[str]) -> str:
     """A new person's id from their smallest fingerprint, so it does not depend
     on history; rehashed in the rare case the id is already someone's."""
-    seed = min(fingerprints)
     candidate = _digest("P", (seed,), 12)
     attempt = 0
     while candidate in taken:
@@ -134,38 +172,73 @@ def _new_person_id(fingerprints: Sequence[str], taken: set[str]) -> str:
     return candidate
 
 
-def assign_person_ids(
-    persons: Sequence[Sequence[str]], registry: Mapping[str, str] | None = None
-) -> list[str]:
-    """One id per person (a person is given by their records' fingerprints).
+def person_ids(
+    persons: np.ndarray, fingerprints: np.ndarray, registry: Mapping[str, str] | None = None
+) -> np.ndarray:
+    """The id of each record's person (`persons`: one label per record).
 
     An old id goes, in increasing order, to the person holding most of its
     records (ties: the person with the smallest fingerprint), so two old
     persons that merged keep the smaller id and a person that split keeps
-    their id in the larger part. Persons left without an old id get new ones.
+    their id in the larger part. Persons left without an old id get new ones,
+    in the order of their smallest fingerprints.
     """
-    registry = registry or {}
-    claims: dict[str, list[tuple[int, str, int]]] = {}
-    for index, fingerprints in enumerate(persons):
-        held: dict[str, int] = {}
-        for fingerprint in fingerprints:
-            old = registry.get(fingerprint)
-            if old is not None:
-                held[old] = held.get(old, 0) + 1
-        for old, count in held.items():
-            claims.setdefault(old, []).append((-count, min(fingerprints), index))
+    fingerprints = np.asarray(fingerprints, dtype=object)
+    labels, seeds = _smallest(persons, fingerprints)
+    person_of = np.searchsorted(labels, persons)
+    ids = np.full(len(labels), "", dtype=object)
+    if registry:
+        _keep_old_ids(ids, person_of, seeds, fingerprints, registry)
+    fresh = np.flatnonzero(ids == "")
+    candidates = _hashes("P", pd.Series(seeds[fresh], dtype=object), 12)
+    taken = set(registry.values()) if registry else set()
+    taken.update(ids[ids != ""])
+    if len(set(candidates)) == len(candidates) and taken.isdisjoint(candidates):
+        ids[fresh] = candidates
+    else:
+        for person in fresh[np.argsort(seeds[fresh].astype(str), kind="stable")]:
+            ids[person] = _new_person_id(str(seeds[person]), taken)
+            taken.add(ids[person])
+    return ids[person_of]
 
-    ids: list[str | None] = [None] * len(persons)
-    for old in sorted(claims):
-        for _, _, index in sorted(claims[old]):
-            if ids[index] is None:
-                ids[index] = old
-                break
-    taken = set(registry.values()) | {pid for pid in ids if pid is not None}
-    assigned = []
-    for fingerprints, pid in zip(persons, ids, strict=True):
-        if pid is None:
-            pid = _new_person_id(fingerprints, taken)
-            taken.add(pid)
-        assigned.append(pid)
-    return assigned
+
+def _keep_old_ids(
+    ids: np.ndarray,
+    person_of: np.ndarray,
+    seeds: np.ndarray,
+    fingerprints: np.ndarray,
+    registry: Mapping[str, str],
+) -> None:
+    """Give old ids to the persons holding most of their records (see person_ids)."""
+    old = np.array([registry.get(fp) for fp in fingerprints.tolist()], dtype=object)
+    held = pd.notna(old)
+    claims = (
+        pd.DataFrame({"old": old[held], "person": person_of[held]})
+        .value_counts(sort=False)
+        .rename("count")
+        .reset_index()
+    )
+    # A person claiming one id that nobody else claims simply keeps it; only
+    # the others need the claims weighed in order.
+    alone = (claims.groupby("old")["person"].transform("size") == 1) & (
+        claims.groupby("person")["old"].transform("size") == 1
+    )
+    ids[claims.loc[alone, "person"].to_numpy()] = claims.loc[alone, "old"].to_numpy()
+    weighed = claims.loc[~alone].assign(seed=lambda c: seeds[c["person"].to_numpy()])
+    weighed = weighed.sort_values(["old", "count", "seed"], ascending=[True, False, True])
+    given: set[str] = set()
+    for old_id, person in zip(weighed["old"].tolist(), weighed["person"].tolist(), strict=True):
+        if old_id not in given and ids[person] == "":
+            ids[person] = old_id
+            given.add(old_id)
+
+
+def assign_person_ids(
+    persons: Sequence[Sequence[str]], registry: Mapping[str, str] | None = None
+) -> list[str]:
+    """One id per person, a person given by their records' fingerprints (see person_ids)."""
+    labels = np.repeat(np.arange(len(persons)), [len(person) for person in persons])
+    fingerprints = np.array([fp for person in persons for fp in person], dtype=object)
+    ids = person_ids(labels, fingerprints, registry)
+    firsts = np.cumsum([0, *(len(person) for person in persons[:-1])])
+    return ids[firsts].tolist() if len(persons) else []

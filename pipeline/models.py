@@ -189,6 +189,7 @@ NORMALIZE_COLUMNS = (
 CLUSTER_COLUMNS = (
     "person_id",  # shared by records treated as one person; "" when rejected
     "review_group",  # group awaiting review, or ""
+    "fingerprint",  # pipeline.identity's FINGERPRINT, what decisions name a record by
 )
 
 # Columns added by `decide`, after reviewers' decisions are applied.

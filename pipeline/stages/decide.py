@@ -29,17 +29,19 @@ from enum import StrEnum
 from itertools import combinations
 from typing import Protocol
 
+import numpy as np
 import pandas as pd
 
 from pipeline.identity import (
     FINGERPRINT,
     LOOSE_BIRTH,
     LOOSE_NAME,
-    assign_person_ids,
-    group_id,
+    group_ids,
+    person_ids,
     record_identities,
 )
 from pipeline.settings import Settings
+from pipeline.stages.cluster import UnionFind
 from pipeline.text import display_value
 
 # review_state values (pipeline.models.DECIDE_COLUMNS).
@@ -127,61 +129,59 @@ def decide(
     records: pd.DataFrame, pairs: pd.DataFrame, store: DecisionStore, settings: Settings
 ) -> DecideResult:
     """Persons, review groups and states after the store's decisions; person
-    ids as earlier runs gave them (the store's registry)."""
-    identities = record_identities(records)
-    accepted = records["status"] == "accepted"
+    ids as earlier runs gave them (the store's registry).
+
+    Needs the records as `cluster` returns them (with their fingerprints)."""
+    accepted = (records["status"] == "accepted").to_numpy()
     decisions = sorted(store.decisions(), key=lambda d: d.batch)
-    world = _World(records.loc[accepted], identities.loc[accepted], settings)
+    world = _World(records, accepted, settings)
     known = {ref.fingerprint for decision in decisions for ref in decision.records}
     resolved = [world.resolve(d, known) for d in decisions]
     verdicts = _latest_verdicts(decisions)
 
     flags = _Flags()
     must, cannot, unsure = _applicable(decisions, resolved, verdicts, world, flags)
-    persons = world.persons(pairs, must, cannot)
-    keepers, claimed = _keepers(decisions, resolved, must, persons, world, flags)
-    groups = world.groups(persons, pairs, cannot, unsure, flags)
+    engine = _Pairs(pairs, world)
+    person = world.persons(engine, must, cannot)
+    keepers, claimed = _keepers(decisions, resolved, must, person, world, flags)
+    group = world.groups(person, engine, cannot, unsure, flags)
 
     in_force = claimed | {i for pair in (*must, *cannot) for i in verdicts[pair].decisions}
     shown = _shown_decision(decisions, resolved, verdicts, in_force)
-    doubts = [*_between(pairs, "review"), *((world.rid_of[a], world.rid_of[b]) for a, b in unsure)]
-    out = records.copy()
-    table = world.table(persons, groups, keepers, cannot, doubts, set(shown), flags)
-    for column in table.columns:
-        out[column] = ""
-        out.loc[accepted, column] = table[column].to_numpy()
-    out.loc[accepted, REVIEW_NOTE] = [
-        flags.note(rid) or _describe(decisions, shown.get(rid), world) for rid in world.record_ids
-    ]
+    table = world.table(person, group, engine, keepers, cannot, unsure, set(shown), flags)
+    notes = np.full(len(person), "", dtype=object)
+    for position in set(flags.reasons) | set(shown):
+        notes[position] = flags.note(position) or _describe(decisions, shown.get(position), world)
+    table[REVIEW_NOTE] = notes
 
-    group_of = dict(zip(world.record_ids, table["review_group"], strict=True))
-    pairs = pairs.copy()
-    pairs["review_group"] = [
-        group_of.get(left, "")
-        if outcome == "review" and group_of.get(left) == group_of.get(right)
-        else ""
-        for left, right, outcome in zip(
-            pairs["left"], pairs["right"], pairs["outcome"], strict=True
+    review_group = table["review_group"]
+    left, right = engine.left, engine.right
+    same_group = (engine.outcome == "review") & (review_group[left] == review_group[right])
+    registry = store.person_ids()
+    if registry or must or cannot:
+        ids = person_ids(person, world.fingerprints, registry)
+    else:
+        ids = world.engine_person_ids  # the engine's persons, and no earlier ids to keep
+    table["person_id"] = ids
+    columns = {}
+    for column, values in table.items():
+        full = (
+            records["person_id"].to_numpy(dtype=object).copy()
+            if column == "person_id"
+            else np.full(len(records), "", dtype=object)
         )
-    ]
-    registry = world.registered_ids(persons, store.person_ids())
-    out.loc[accepted, "person_id"] = [registry[fp] for fp in world.fingerprints]
+        full[accepted] = values
+        columns[column] = full
     return DecideResult(
-        records=out,
-        pairs=pairs,
+        records=records.assign(**columns),
+        pairs=pairs.assign(review_group=np.where(same_group, review_group[left], "")),
         applied=len(in_force),
-        rereview=flags.summary(group_of),
-        person_ids=registry,
+        rereview=flags.summary(review_group),
+        person_ids=dict(zip(world.fingerprints.tolist(), ids.tolist(), strict=True)),
     )
 
 
 Pair = frozenset[str]  # two fingerprints
-
-
-def _between(pairs: pd.DataFrame, outcome: str) -> list[tuple[str, str]]:
-    """(left, right) of the pairs with that outcome, in the frame's order."""
-    chosen = pairs.loc[pairs["outcome"] == outcome]
-    return list(zip(chosen["left"].tolist(), chosen["right"].tolist(), strict=True))
 
 
 def _pair_verdicts(decision: Decision) -> Iterator[tuple[Pair, Verdict]]:
@@ -214,80 +214,95 @@ def _latest_verdicts(decisions: Sequence[Decision]) -> dict[Pair, _PairEntry]:
 
 @dataclass(frozen=True)
 class _Resolved:
-    """Where a decision's records are now: fingerprint -> current record_id."""
+    """Where a decision's records are now: fingerprint -> current record position."""
 
-    found: dict[str, str]
-    changed: dict[str, str]  # old fingerprint -> the record it became; the rest vanished
+    found: dict[str, int]
+    changed: dict[str, int]  # old fingerprint -> the record it became; the rest vanished
 
-    def present(self, fingerprint: str) -> str | None:
-        return self.found.get(fingerprint) or self.changed.get(fingerprint)
+    def present(self, fingerprint: str) -> int | None:
+        position = self.found.get(fingerprint)
+        return position if position is not None else self.changed.get(fingerprint)
 
 
 class _Flags:
     """Records whose group must be reviewed again, and why."""
 
     def __init__(self) -> None:
-        self.reasons: dict[str, list[str]] = {}
-        self.together: list[set[str]] = []  # record sets to show as one group
+        self.reasons: dict[int, list[str]] = {}  # record position -> reasons
+        self.together: list[set[int]] = []  # record sets to show as one group
 
-    def add(self, record_ids: Iterable[str], reason: str) -> None:
-        chosen = set(record_ids)
+    def add(self, positions: Iterable[int], reason: str) -> None:
+        chosen = set(positions)
         if not chosen:
             return
         self.together.append(chosen)
-        for rid in chosen:
-            known = self.reasons.setdefault(rid, [])
+        for position in sorted(chosen):
+            known = self.reasons.setdefault(position, [])
             if reason not in known:
                 known.append(reason)
 
-    def note(self, rid: str) -> str:
-        reasons = self.reasons.get(rid)
+    def note(self, position: int) -> str:
+        reasons = self.reasons.get(position)
         return "Cần xem lại: " + " ".join(reasons) if reasons else ""
 
-    def summary(self, group_of: Mapping[str, str]) -> list[str]:
+    def summary(self, group_of: np.ndarray) -> list[str]:
+        """One line per group, `group_of` giving each record position's group."""
         lines: dict[str, list[str]] = {}
-        for rid, reasons in self.reasons.items():
-            known = lines.setdefault(group_of.get(rid, ""), [])
+        for position, reasons in self.reasons.items():
+            known = lines.setdefault(group_of[position], [])
             known += [reason for reason in reasons if reason not in known]
         return [f"Nhóm {group}: {' '.join(reasons)}" for group, reasons in sorted(lines.items())]
 
 
 class _World:
-    """The accepted records of this run, looked up the ways decisions need."""
+    """The accepted records of this run, by position, looked up the ways decisions need."""
 
-    def __init__(self, accepted: pd.DataFrame, identities: pd.DataFrame, settings: Settings):
-        self.records = accepted
-        self.identities = identities
-        self.record_ids: list[str] = accepted["record_id"].astype(str).tolist()
-        self.fingerprints: list[str] = identities[FINGERPRINT].tolist()
-        self.rid_of = dict(zip(self.fingerprints, self.record_ids, strict=True))
-        self.fingerprint_of = dict(zip(self.record_ids, self.fingerprints, strict=True))
-        self.position = {rid: position for position, rid in enumerate(self.record_ids)}
-        self.organization = dict(
-            zip(self.record_ids, accepted["organization"].astype(str).tolist(), strict=True)
-        )
-        self.core = dict(zip(self.record_ids, accepted["is_core"].eq(True).tolist(), strict=True))
+    def __init__(self, records: pd.DataFrame, accepted: np.ndarray, settings: Settings):
+        self.records = records
+        self.rows = np.flatnonzero(accepted)  # record position -> row in `records`
+        self.fingerprints = records[FINGERPRINT].to_numpy(dtype=object)[accepted]
+        self.organization = records["organization"].astype(str).to_numpy(dtype=object)[accepted]
         self.org_names = {org.code: org.name for org in settings.organizations}
 
     @functools.cached_property
-    def loose(self) -> dict[str, list[str]]:
-        """Loose key -> record ids; built only when a decided record has vanished."""
-        index: dict[str, list[str]] = {}
+    def _record_positions(self) -> pd.Index:
+        return pd.Index(self.records["record_id"].to_numpy(dtype=object)[self.rows], dtype=object)
+
+    @functools.cached_property
+    def engine_person_ids(self) -> np.ndarray:
+        return self.records["person_id"].to_numpy(dtype=object)[self.rows]
+
+    @functools.cached_property
+    def _fingerprint_positions(self) -> dict[str, int]:
+        return {fp: position for position, fp in enumerate(self.fingerprints.tolist())}
+
+    def positions(self, record_ids: pd.Series) -> np.ndarray:
+        return self._record_positions.get_indexer(pd.Index(record_ids, dtype=object))
+
+    def at(self, fingerprint: str) -> int:
+        """The position of the record with that fingerprint."""
+        return self._fingerprint_positions[fingerprint]
+
+    @functools.cached_property
+    def loose(self) -> dict[str, list[int]]:
+        """Loose key -> record positions; built only when a decided record has vanished."""
+        identities = record_identities(self.records).iloc[self.rows]
+        index: dict[str, list[int]] = {}
         for column in (LOOSE_NAME, LOOSE_BIRTH):
-            for rid, key in zip(self.record_ids, self.identities[column].tolist(), strict=True):
-                index.setdefault(key, []).append(rid)
+            for position, key in enumerate(identities[column].tolist()):
+                index.setdefault(key, []).append(position)
         return index
 
-    def shown(self, rid: str, field: str) -> str:
+    def shown(self, position: int, field: str) -> str:
         """A field of a record as the review workbook shows it."""
-        record = self.records.iloc[self.position[rid]]
+        record = self.records.iloc[self.rows[position]]
         if field == "citizen_id":
             # Normalized, else as written.
             return display_value(record["citizen_id_norm"]) or display_value(record["citizen_id"])
         return display_value(record[field])
 
-    def name(self, rid: str) -> str:
-        return self.shown(rid, "full_name")
+    def name(self, position: int) -> str:
+        return self.shown(position, "full_name")
 
     def org_name(self, code: str) -> str:
         return self.org_names.get(code, code)
@@ -295,21 +310,23 @@ class _World:
     def resolve(self, decision: Decision, known: set[str]) -> _Resolved:
         """Find the decision's records; `known` are the fingerprints any decision
         names, which cannot be a new version of another record."""
-        found: dict[str, str] = {}
-        changed: dict[str, str] = {}
+        found: dict[str, int] = {}
+        changed: dict[str, int] = {}
         for ref in decision.records:
-            rid = self.rid_of.get(ref.fingerprint)
-            if rid is not None:
-                found[ref.fingerprint] = rid
+            position = self._fingerprint_positions.get(ref.fingerprint)
+            if position is not None:
+                found[ref.fingerprint] = position
             elif (successor := self._successor(ref, known)) is not None:
                 changed[ref.fingerprint] = successor
         return _Resolved(found, changed)
 
-    def _successor(self, ref: RecordRef, known: set[str]) -> str | None:
+    def _successor(self, ref: RecordRef, known: set[str]) -> int | None:
         """The one current record a vanished record became, if its loose keys tell."""
         for key in ref.loose_keys:
             candidates = [
-                rid for rid in self.loose.get(key, ()) if self.fingerprint_of[rid] not in known
+                position
+                for position in self.loose.get(key, ())
+                if self.fingerprints[position] not in known
             ]
             if len(candidates) == 1:
                 return candidates[0]
@@ -319,10 +336,10 @@ class _World:
         row = f", dòng {ref.row}" if ref.row is not None else ""
         return f"“{ref.full_name}” ({self.org_name(ref.organization)}, {ref.source_file}{row})"
 
-    def change(self, ref: RecordRef, rid: str) -> str:
+    def change(self, ref: RecordRef, position: int) -> str:
         parts = []
         name, birth, citizen_id = (
-            self.shown(rid, field) for field in ("full_name", "birth_date", "citizen_id")
+            self.shown(position, field) for field in ("full_name", "birth_date", "citizen_id")
         )
         if name != ref.full_name:
             parts.append(f"họ tên đã sửa từ “{ref.full_name}” thành “{name}”")
@@ -334,64 +351,60 @@ class _World:
         what = ", ".join(parts) or "thông tin nhận dạng (họ tên, ngày sinh, số CCCD) đã thay đổi"
         return f"dòng {self.where(ref)}: {what}."
 
-    def persons(
-        self, pairs: pd.DataFrame, must: Sequence[Pair], cannot: Sequence[Pair]
-    ) -> _UnionFind:
-        """Persons after decisions: "same" first, then the engine's links unless
-        they would join records declared different."""
-        persons = _UnionFind(self.record_ids)
+    def persons(self, engine: _Pairs, must: Sequence[Pair], cannot: Sequence[Pair]) -> np.ndarray:
+        """Each record's person (the position of its first record) after
+        decisions: "same" first, then the engine's links unless they would join
+        records declared different."""
         if not must and not cannot:
-            engine = dict(zip(self.record_ids, self.records["person_id"].astype(str), strict=True))
-            first: dict[str, str] = {}
-            for rid in self.record_ids:
-                persons.union(first.setdefault(engine[rid], rid), rid)
-            return persons
+            codes, _ = pd.factorize(self.engine_person_ids)
+            _, first = np.unique(codes, return_index=True)
+            return first[codes]
+        persons = _Apart(len(self.rows))
         for pair in cannot:
-            a, b = (self.rid_of[fp] for fp in pair)
-            persons.forbid(a, b)
+            persons.forbid(*(self.at(fp) for fp in pair))
         for pair in must:
-            a, b = (self.rid_of[fp] for fp in pair)
+            persons.union(*(self.at(fp) for fp in pair))
+        left, right = engine.between("link", strongest_first=True)
+        for a, b in zip(left.tolist(), right.tolist(), strict=True):
             persons.union(a, b)
-        # The engine's order (pipeline.stages.cluster): strongest links first.
-        links = pairs.sort_values(["probability", "left", "right"], ascending=[False, True, True])
-        for left, right in _between(links, "link"):
-            persons.union(left, right)
-        return persons
+        return persons.roots()
 
     def groups(
         self,
-        persons: _UnionFind,
-        pairs: pd.DataFrame,
+        person: np.ndarray,
+        engine: _Pairs,
         cannot: Sequence[Pair],
         unsure: Sequence[Pair],
         flags: _Flags,
-    ) -> _UnionFind:
-        """Records reviewed together: persons joined by the engine's doubts,
-        by decisions between them, and by decisions to look at again."""
-        groups = _UnionFind(self.record_ids)
-        for rid in self.record_ids:
-            groups.union(persons.find(rid), rid)
-        for left, right in _between(pairs, "review"):
-            groups.union(left, right)
+    ) -> np.ndarray:
+        """Each record's group (a position in it): records reviewed together,
+        persons joined by the engine's doubts, by decisions between them, and
+        by decisions to look at again."""
+        groups = UnionFind(len(person))
+        groups.parent = person.tolist()
+        left, right = engine.between("review")
+        joined = [*zip(left.tolist(), right.tolist(), strict=True)]
         for pair in (*cannot, *unsure):
-            a, b = (self.rid_of[fp] for fp in pair)
-            groups.union(a, b)
+            a, b = pair
+            joined.append((self.at(a), self.at(b)))
         for together in flags.together:
             first, *rest = together
-            for rid in rest:
-                groups.union(first, rid)
-        return groups
+            joined += [(first, position) for position in rest]
+        for a, b in joined:
+            groups.union(a, b)
+        return groups.roots()
 
     def table(
         self,
-        persons: _UnionFind,
-        groups: _UnionFind,
-        keepers: Mapping[str, str],
+        person: np.ndarray,
+        group: np.ndarray,
+        engine: _Pairs,
+        keepers: Mapping[int, str],
         cannot: Sequence[Pair],
-        doubts: Sequence[tuple[str, str]],
-        decided: set[str],
+        unsure: Sequence[Pair],
+        decided: set[int],
         flags: _Flags,
-    ) -> pd.DataFrame:
+    ) -> dict[str, np.ndarray]:
         """review_group, core_kept_by and review_state of every accepted record.
 
         A group is pending while a doubt (the engine's, or a reviewer's "not
@@ -399,94 +412,98 @@ class _World:
         decision, or while a person in it is core in several organizations
         with none chosen to keep them; decided when a decision in force
         covers a record of it."""
-        person = [persons.find(rid) for rid in self.record_ids]
-        group = [groups.find(rid) for rid in self.record_ids]
-        members: dict[str, list[int]] = {}
-        for position, root in enumerate(group):
-            members.setdefault(root, []).append(position)
-
-        settled = {frozenset(persons.find(self.rid_of[fp]) for fp in pair) for pair in cannot}
-        open_groups = set()
-        for left, right in doubts:
-            between = frozenset((persons.find(left), persons.find(right)))
-            if len(between) == 2 and between not in settled:
-                open_groups.add(groups.find(left))
-        core_organizations: dict[str, set[str]] = {}
-        for rid, root in zip(self.record_ids, person, strict=True):
-            if self.core[rid]:
-                core_organizations.setdefault(root, set()).add(self.organization[rid])
-        for rid, root in zip(self.record_ids, person, strict=True):
-            if len(core_organizations.get(root, ())) > 1 and root not in keepers:
-                open_groups.add(groups.find(rid))
-
-        review_group: dict[str, str] = {}
-        state: dict[str, str] = {}
-        for root, positions in members.items():
-            rids = [self.record_ids[p] for p in positions]
-            several = len({person[p] for p in positions}) > 1
-            flagged = any(rid in flags.reasons for rid in rids)
-            review_group[root] = (
-                group_id(self.fingerprint_of[rid] for rid in rids) if several or flagged else ""
+        settled = {frozenset(int(person[self.at(fp)]) for fp in pair) for pair in cannot}
+        left, right = engine.between("review")
+        unsure_positions = [[self.at(fp) for fp in sorted(pair)] for pair in unsure]
+        left = np.concatenate([left, [a for a, _ in unsure_positions]]).astype(np.int64)
+        right = np.concatenate([right, [b for _, b in unsure_positions]]).astype(np.int64)
+        doubt = person[left] != person[right]
+        if settled:
+            doubt &= np.array(
+                [
+                    frozenset((a, b)) not in settled
+                    for a, b in zip(person[left].tolist(), person[right].tolist(), strict=True)
+                ],
+                dtype=bool,
             )
-            if flagged:
-                state[root] = NEEDS_REREVIEW
-            elif root in open_groups:
-                state[root] = PENDING
-            elif decided.intersection(rids):
-                state[root] = DECIDED
-            else:
-                state[root] = ""
-        return pd.DataFrame(
-            {
-                "review_group": [review_group[root] for root in group],
-                "core_kept_by": [keepers.get(root, "") for root in person],
-                "review_state": [state[root] for root in group],
-            }
+        is_open = np.zeros(len(person), dtype=bool)
+        is_open[group[left[doubt]]] = True
+        core = self.records["is_core"].eq(True).to_numpy()[self.rows]
+        core_persons = (
+            pd.Series(self.organization[core]).groupby(person[core]).nunique().loc[lambda n: n > 1]
         )
+        undecided = np.setdiff1d(core_persons.index.to_numpy(), list(keepers))
+        is_open[group[np.isin(person, undecided)]] = True
 
-    def registered_ids(self, persons: _UnionFind, registry: Mapping[str, str]) -> dict[str, str]:
-        """fingerprint -> person id, keeping earlier runs' ids (pipeline.identity)."""
-        members: dict[str, list[str]] = {}
-        for rid, fingerprint in zip(self.record_ids, self.fingerprints, strict=True):
-            members.setdefault(persons.find(rid), []).append(fingerprint)
-        ordered = sorted(members.values(), key=min)
-        ids = assign_person_ids(ordered, registry)
-        return {fp: pid for group, pid in zip(ordered, ids, strict=True) for fp in group}
+        def of_group(positions: Iterable[int]) -> np.ndarray:
+            chosen = np.zeros(len(person), dtype=bool)
+            chosen[group[list(positions)]] = True
+            return chosen[group]
+
+        flagged, pending = of_group(flags.reasons), is_open[group]
+        several = pd.Series(person).groupby(group).transform("nunique").to_numpy() > 1
+        named = several | flagged
+        review_group = np.full(len(person), "", dtype=object)
+        review_group[named] = group_ids(group[named], self.fingerprints[named])
+        core_kept_by = np.full(len(person), "", dtype=object)
+        if keepers:
+            kept = pd.Series(person).map(keepers)
+            core_kept_by[kept.notna().to_numpy()] = kept.dropna().to_numpy()
+        state = np.select(
+            [flagged, pending, of_group(decided)],
+            np.array([NEEDS_REREVIEW, PENDING, DECIDED], dtype=object),
+            "",
+        )
+        return {"review_group": review_group, "core_kept_by": core_kept_by, "review_state": state}
 
 
-class _UnionFind:
-    """Union–find over record ids; `forbid` marks pairs that must stay apart."""
+class _Pairs:
+    """The engine's pairs, by record position."""
 
-    def __init__(self, items: Iterable[str]) -> None:
-        self.parent = {item: item for item in items}
-        self.apart: dict[str, set[str]] = {}
+    def __init__(self, pairs: pd.DataFrame, world: _World) -> None:
+        self.frame = pairs
+        self.left = world.positions(pairs["left"])
+        self.right = world.positions(pairs["right"])
+        self.outcome = pairs["outcome"].to_numpy(dtype=object)
 
-    def find(self, item: str) -> str:
-        root = item
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[item] != root:
-            self.parent[item], item = root, self.parent[item]
-        return root
+    def between(
+        self, outcome: str, *, strongest_first: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(left, right) of the pairs with that outcome, in the frame's order or
+        in the order `cluster` applies links in."""
+        order = np.arange(len(self.outcome))
+        if strongest_first:
+            ranked = self.frame.reset_index(drop=True).sort_values(
+                ["probability", "left", "right"], ascending=[False, True, True]
+            )
+            order = ranked.index.to_numpy()
+        order = order[self.outcome[order] == outcome]
+        return self.left[order], self.right[order]
 
-    def forbid(self, a: str, b: str) -> None:
+
+class _Apart(UnionFind):
+    """Union–find over record positions; `forbid` marks pairs that must stay apart."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.apart: dict[int, set[int]] = {}
+
+    def forbid(self, a: int, b: int) -> None:
         self.apart.setdefault(a, set()).add(b)
         self.apart.setdefault(b, set()).add(a)
 
-    def union(self, a: str, b: str) -> bool:
+    def union(self, a: int, b: int) -> None:
         """Join the sets of a and b unless a forbidden pair would end up in one."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
-            return True
+            return
         apart_a, apart_b = self.apart.get(ra, set()), self.apart.get(rb, set())
         if any(self.find(x) == rb for x in apart_a) or any(self.find(x) == ra for x in apart_b):
-            return False
-        ra, rb = min(ra, rb), max(ra, rb)
-        self.parent[rb] = ra
+            return
+        root = self.join(ra, rb)
         if apart_a or apart_b:
-            self.apart[ra] = apart_a | apart_b
-            self.apart.pop(rb, None)
-        return True
+            self.apart[root] = apart_a | apart_b
+            self.apart.pop(ra + rb - root, None)
 
 
 def _applicable(
@@ -516,31 +533,29 @@ def _applicable(
 
     # A chain of "same" joining two records declared different: none of the
     # decisions involved is applied, all are shown again.
-    chains = _UnionFind(fp for pair in same for fp in pair)
+    chained = sorted({fp for pair in same for fp in pair})
+    link_of = {fp: link for link, fp in enumerate(chained)}
+    chains = UnionFind(len(chained))
     for pair in same:
-        chains.union(*pair)
-    broken: set[str] = set()
+        chains.union(*(link_of[fp] for fp in pair))
+    broken: set[int] = set()
     for pair in different:
-        if not _one_chain(chains, pair):
+        roots = {chains.find(link_of[fp]) if fp in link_of else -1 - n for n, fp in enumerate(pair)}
+        if len(roots) > 1:
             continue
-        root = chains.find(next(iter(pair)))
+        (root,) = roots
         broken.add(root)
-        a, b = (world.rid_of[fp] for fp in sorted(pair))
+        a, b = (world.at(fp) for fp in sorted(pair))
         flags.add(
-            (world.rid_of[fp] for fp in chains.parent if chains.find(fp) == root),
+            (world.at(fp) for fp in chained if chains.find(link_of[fp]) == root),
             f"Các quyết định mâu thuẫn nhau: {world.name(a)} và {world.name(b)} được ghi là "
             "khác người, nhưng các quyết định “Cùng một người” lại nối hai dòng này với nhau. "
             "Hãy quyết định lại cả nhóm.",
         )
-    in_broken = {fp for fp in chains.parent if chains.find(fp) in broken}
+    in_broken = {fp for fp in chained if chains.find(link_of[fp]) in broken}
     same = [pair for pair in same if not pair & in_broken]
     different = [pair for pair in different if not pair & in_broken]
     return same, different, unsure
-
-
-def _one_chain(chains: _UnionFind, pair: Pair) -> bool:
-    a, b = pair
-    return a in chains.parent and b in chains.parent and chains.find(a) == chains.find(b)
 
 
 def _flag_stale(
@@ -555,7 +570,7 @@ def _flag_stale(
     already covers the records that remain."""
     index = entry.decisions[0]
     where = resolved[index]
-    remaining = {rid for fp in pair if (rid := where.present(fp)) is not None}
+    remaining = {position for fp in pair if (position := where.present(fp)) is not None}
     if not remaining:
         return  # both records are gone: nothing left to decide
     for later, decision in zip(resolved, decisions, strict=True):
@@ -579,7 +594,7 @@ def _flag_disagreement(
     world: _World,
     flags: _Flags,
 ) -> None:
-    a, b = (world.rid_of[fp] for fp in sorted(pair))
+    a, b = (world.at(fp) for fp in sorted(pair))
     written = "; ".join(
         f"{decisions[i].source}: {_summary(decisions[i], world)}" for i in entry.decisions
     )
@@ -594,16 +609,16 @@ def _keepers(
     decisions: Sequence[Decision],
     resolved: Sequence[_Resolved],
     must: Sequence[Pair],
-    persons: _UnionFind,
+    person: np.ndarray,
     world: _World,
     flags: _Flags,
-) -> tuple[dict[str, str], set[int]]:
-    """person root -> organization keeping them as core, and the decisions
-    whose choice is in force. A choice counts for the records its decision
-    joined; two choices of one batch that differ are a conflict."""
+) -> tuple[dict[int, str], set[int]]:
+    """person -> organization keeping them as core, and the decisions whose
+    choice is in force. A choice counts for the records its decision joined;
+    two choices of one batch that differ are a conflict."""
     joined = set(must)
-    claims: dict[str, dict[int, set[str]]] = {}  # root -> batch -> organizations
-    claimants: dict[str, dict[int, list[int]]] = {}
+    claims: dict[int, dict[int, set[str]]] = {}  # person -> batch -> organizations
+    claimants: dict[int, dict[int, list[int]]] = {}
     for index, (decision, where) in enumerate(zip(decisions, resolved, strict=True)):
         if not decision.keeps_core:
             continue
@@ -614,21 +629,18 @@ def _keepers(
             if frozenset(pair) in joined
             for fp in pair
         }
-        for root in {persons.find(rid) for rid in kept}:
+        for root in {int(person[position]) for position in kept}:
             claims.setdefault(root, {}).setdefault(decision.batch, set()).add(decision.keeps_core)
             claimants.setdefault(root, {}).setdefault(decision.batch, []).append(index)
 
-    members: dict[str, list[str]] = {root: [] for root in claims}
-    for rid in world.record_ids if claims else ():
-        root = persons.find(rid)
-        if root in members:
-            members[root].append(rid)
-    keepers: dict[str, str] = {}
+    claimed = np.flatnonzero(np.isin(person, list(claims)))
+    members = pd.Series(claimed).groupby(person[claimed]).agg(list).to_dict()
+    keepers: dict[int, str] = {}
     in_force: set[int] = set()
     for root, by_batch in claims.items():
         batch = max(by_batch)
         chosen = by_batch[batch]
-        organizations = {world.organization[rid] for rid in members[root]}
+        organizations = {world.organization[position] for position in members[root]}
         if len(chosen) > 1:
             names = ", ".join(sorted(world.org_name(org) for org in chosen))
             flags.add(
@@ -653,23 +665,23 @@ def _shown_decision(
     resolved: Sequence[_Resolved],
     verdicts: Mapping[Pair, _PairEntry],
     in_force: set[int],
-) -> dict[str, tuple[int, RecordRef]]:
-    """record_id -> the latest decision to show next to it: one in force, or
-    one that left the record open ("not sure")."""
+) -> dict[int, tuple[int, RecordRef]]:
+    """Record position -> the latest decision to show next to it: one in
+    force, or one that left the record open ("not sure")."""
     open_decisions = {
         i
         for entry in verdicts.values()
         if entry.verdicts == {Verdict.UNSURE}
         for i in entry.decisions
     }
-    shown: dict[str, tuple[int, RecordRef]] = {}
+    shown: dict[int, tuple[int, RecordRef]] = {}
     for index, decision in enumerate(decisions):
         if index not in in_force and index not in open_decisions:
             continue
         for ref in decision.records:
-            rid = resolved[index].found.get(ref.fingerprint)
-            if rid is not None:
-                shown[rid] = (index, ref)
+            position = resolved[index].found.get(ref.fingerprint)
+            if position is not None:
+                shown[position] = (index, ref)
     return shown
 
 
