@@ -42,29 +42,46 @@ class Candidates:
     records_in_skipped_blocks: dict[str, int]
 
 
-def _rule_pairs(keys: pd.DataFrame, max_block: int, n: int) -> tuple[np.ndarray, int]:
-    """Pair codes (left * n + right) of records sharing every key column."""
-    usable = keys[(keys != "").all(axis=1) & (keys != 0).all(axis=1)]
-    group = usable.groupby(list(usable.columns), sort=False).ngroup().to_numpy()
-    positions = usable.index.to_numpy()
-    sizes = np.bincount(group) if len(group) else np.zeros(0, dtype=np.int64)
-    too_big = sizes[group] > max_block
-    skipped = int(too_big.sum())
-    keep = (sizes[group] >= 2) & ~too_big
-    group, positions = group[keep], positions[keep]
-    order = np.argsort(group, kind="stable")
-    group, positions = group[order], positions[order]
-    # Expand each block into its pairs: for block sizes s, s*(s-1)/2 pairs.
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    ends = np.r_[starts[1:], len(group)]
+def _key_codes(values: pd.Series) -> np.ndarray:
+    """An integer per distinct value of a key column; -1 where it is empty ("" or 0)."""
+    codes, distinct = pd.factorize(values)
+    empty = np.array([value == "" or value == 0 for value in distinct.tolist()], dtype=bool)
+    codes[(codes >= 0) & empty[np.maximum(codes, 0)]] = -1
+    return codes.astype(np.int64)
+
+
+def _block_keys(columns: list[np.ndarray]) -> np.ndarray:
+    """One integer per distinct combination of key codes; -1 where any key is empty."""
+    key = columns[0].copy()
+    usable = key >= 0
+    for codes in columns[1:]:
+        usable &= codes >= 0
+        radix = int(codes.max(initial=-1)) + 1
+        if int(key.max(initial=0)) * radix >= 2**62:
+            key = pd.factorize(key)[0].astype(np.int64)  # renumbered so the product fits
+        key = key * radix + codes
+    key[~usable] = -1
+    return key
+
+
+def _rule_pairs(key: np.ndarray, max_block: int) -> tuple[np.ndarray, int]:
+    """Pair codes (left * n + right) of records sharing a block key, and how many
+    records were in blocks over the cap."""
+    n = len(key)
+    positions = np.flatnonzero(key >= 0)
+    positions = positions[np.argsort(key[positions], kind="stable")]
+    ordered = key[positions]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]][: len(ordered)])
+    sizes = np.diff(np.r_[starts, len(ordered)])
+    skipped = int(sizes[sizes > max_block].sum())
     codes = []
-    for size in np.unique(ends - starts):
-        blocks = starts[(ends - starts) == size]
-        first, second = np.triu_indices(int(size), k=1)
+    # Expand each block into its pairs: for block sizes s, s*(s-1)/2 pairs.
+    for size in np.unique(sizes[(sizes >= 2) & (sizes <= max_block)]).tolist():
+        blocks = starts[sizes == size]
+        first, second = np.triu_indices(size, k=1)
         left = positions[blocks[:, None] + first[None, :]].ravel()
         right = positions[blocks[:, None] + second[None, :]].ravel()
-        low, high = np.minimum(left, right), np.maximum(left, right)
-        codes.append(low.astype(np.int64) * n + high)
+        codes.append(np.minimum(left, right) * n + np.maximum(left, right))
     if not codes:
         return np.zeros(0, dtype=np.int64), skipped
     return np.concatenate(codes), skipped
@@ -77,25 +94,36 @@ def candidate_pairs(records: pd.DataFrame, max_block: int) -> Candidates:
         birth_day_iso=records["birth_iso"].where(records["birth_precision"] == "day", ""),
     ).reset_index(drop=True)
     n = len(keyed)
+    # Each key column is numbered once, whichever rules use it.
+    codes_of = {
+        column: _key_codes(keyed[column])
+        for column in dict.fromkeys(column for rule in BLOCKING_RULES.values() for column in rule)
+    }
     per_rule: dict[str, int] = {}
     skipped: dict[str, int] = {}
-    all_codes, all_bits = [], []
+    tagged = []
     for bit, (rule, columns) in enumerate(BLOCKING_RULES.items()):
-        codes, skipped[rule] = _rule_pairs(keyed[list(columns)], max_block, n)
+        codes, skipped[rule] = _rule_pairs(
+            _block_keys([codes_of[column] for column in columns]), max_block
+        )
         per_rule[rule] = len(codes)
-        all_codes.append(codes)
-        all_bits.append(np.full(len(codes), 1 << bit, dtype=np.int64))
-    codes = np.concatenate(all_codes)
-    bits = np.concatenate(all_bits)
-    order = np.argsort(codes, kind="stable")
-    codes, bits = codes[order], bits[order]
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else codes
-    union = codes[starts]
-    rules = np.bitwise_or.reduceat(bits, starts) if len(codes) else bits
+        # The rule's bit in the low bits: one sort orders the pairs of all rules.
+        tagged.append((codes << len(BLOCKING_RULES)) | (1 << bit))
+    pairs = np.concatenate(tagged)
+    del tagged
+    pairs.sort()
+    every_bit = (1 << len(BLOCKING_RULES)) - 1
+    bits = (pairs & every_bit).astype(np.min_scalar_type(every_bit))
+    pairs >>= len(BLOCKING_RULES)
+    starts = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]][: len(pairs)])
+    union = pairs[starts]
+    del pairs
+    # Positions fit 32 bits up to two billion records: half the memory of the pairs.
+    position = np.int32 if n < 2**31 else np.int64
     return Candidates(
-        left=union // max(n, 1),
-        right=union % max(n, 1),
-        rules=rules,
+        left=(union // max(n, 1)).astype(position),
+        right=(union % max(n, 1)).astype(position),
+        rules=np.bitwise_or.reduceat(bits, starts) if len(bits) else bits,
         pairs_per_rule=per_rule,
         records_in_skipped_blocks=skipped,
     )
