@@ -223,32 +223,30 @@ def name_parts(full_name: str) -> NameParts:
 _SEX_OF_MIDDLE = {"thi": "F", "van": "M"}
 
 
-def _implied_sex(records: pd.DataFrame, settings: Settings) -> list[str]:
+def _implied_sex(records: pd.DataFrame, settings: Settings) -> np.ndarray:
     """The sex as written, else as the organization admits only one (Phụ nữ),
     the 12-digit CCCD encodes it (its fourth digit: even for men), or the
     middle name carries it; "" when none tells."""
     organization_sex = {org.code: org.sex for org in settings.organizations}
-    implied = []
-    for written, organization, citizen_id, middle in zip(
-        records["sex_code"].tolist(),
-        records["organization"].tolist(),
-        records["citizen_id_norm"].tolist(),
-        records["middle_key"].tolist(),
-        strict=True,
-    ):
-        sex = written if isinstance(written, str) else ""
-        sex = sex or organization_sex.get(organization, "")
-        if (
-            not sex
-            and isinstance(citizen_id, str)
-            and len(citizen_id) == 12
-            and citizen_id.isdigit()
-        ):
-            sex = "M" if int(citizen_id[3]) % 2 == 0 else "F"
-        if not sex:
-            sex = next((_SEX_OF_MIDDLE[w] for w in middle.split(" ") if w in _SEX_OF_MIDDLE), "")
-        implied.append(sex)
-    return implied
+    citizen_id = records["citizen_id_norm"].fillna("").astype(str)
+    twelve_digits = (citizen_id.str.len() == 12) & citizen_id.str.isdigit()
+    middle = records["middle_key"]
+    choices = [
+        records["sex_code"].fillna("").astype(str),
+        records["organization"].map(organization_sex).fillna(""),
+        np.where(citizen_id.str[3].isin(list("02468")), "M", "F"),
+        middle.map(
+            {
+                name: next((_SEX_OF_MIDDLE[w] for w in name.split(" ") if w in _SEX_OF_MIDDLE), "")
+                for name in middle.unique()
+            }
+        ),
+    ]
+    usable = [np.ones(len(records), dtype=bool), True, twelve_digits.to_numpy(), True]
+    sex = np.full(len(records), "", dtype=object)
+    for choice, known in zip(choices, usable, strict=True):
+        sex = np.where((sex == "") & known, np.asarray(choice, dtype=object), sex)
+    return sex
 
 
 @dataclass(frozen=True)
@@ -273,38 +271,50 @@ def _placement_problems(
     records: pd.DataFrame, placements: list[Placement | None], place_of_row: np.ndarray
 ) -> list[Problem]:
     """One note per sheet and reason a commune could not be placed with certainty."""
-    unplaced_places = [
-        index
+    notes = {
+        index: placement.note
         for index, placement in enumerate(placements)
         if placement is not None and placement.status not in ("old", "new")
-    ]
-    rows = np.flatnonzero(np.isin(place_of_row, unplaced_places))
-    # (file, sheet, note) -> [first row, rows, organization]
-    unplaced: dict[tuple[str, str, str], list] = {}
-    for position in rows:
-        record = records.iloc[position]
-        placement = placements[place_of_row[position]]
-        note = placement.note if placement is not None else ""
-        key = (record["source_file"], record["sheet"], note)
-        entry = unplaced.setdefault(key, [int(record["row"]), 0, record["organization"]])
-        entry[1] += 1
+    }
+    rows = np.flatnonzero(np.isin(place_of_row, list(notes)))
+    unplaced = pd.DataFrame(
+        {
+            column: records[column].to_numpy(dtype=object)[rows]
+            for column in ("source_file", "sheet", "row", "organization")
+        }
+    )
+    unplaced["note"] = [notes[index] for index in place_of_row[rows].tolist()]
+    key = ["source_file", "sheet", "note"]
+    counts = unplaced.groupby(key, sort=False, dropna=False).size().to_numpy()
+    # The first row of each (file, sheet, note) tells the row and organization.
+    firsts = unplaced.drop_duplicates(key)
+    entries = zip(
+        *(firsts[column].tolist() for column in (*key, "row", "organization")), counts, strict=True
+    )
     return [
         Problem(
             source_file=source_file,
             sheet=sheet,
-            row=row,
+            row=int(row),
             column="commune",
             value="",
             rule="ADDRESS_UNPLACED",
-            message=f"{note} ({count} dòng, dòng đầu tiên là dòng {row}).",
+            message=f"{note} ({count} dòng, dòng đầu tiên là dòng {int(row)}).",
             severity=Severity.NOTE,
             organization=organization,
         )
-        for (source_file, sheet, note), (row, count, organization) in sorted(unplaced.items())
+        for source_file, sheet, note, row, organization, count in sorted(entries)
     ]
 
 
 PLACE_COLUMNS = ("address", "hamlet", "commune", "district", "province", "sheet")
+
+
+def _distinct(values: pd.Series) -> tuple[np.ndarray, list[object]]:
+    """Each row's index into the column's distinct values, in order of first
+    appearance; every missing value is one of them."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    return codes.astype(np.int64), list(distinct)
 
 
 @dataclass
@@ -321,18 +331,19 @@ class _Place:
 
 def _written_places(records: pd.DataFrame, settings: Settings) -> tuple[list[_Place], np.ndarray]:
     """The distinct place combinations, parsed once each, and each row's index."""
-    index_of: dict[tuple, int] = {}
-    place_of_row = np.fromiter(
-        (
-            index_of.setdefault(key, len(index_of))
-            for key in zip(*(records[column].tolist() for column in PLACE_COLUMNS), strict=True)
-        ),
-        dtype=np.int64,
-        count=len(records),
+    place_of_row = np.zeros(len(records), dtype=np.int64)
+    for column in PLACE_COLUMNS:
+        codes = _distinct(records[column])[0]
+        place_of_row = pd.factorize(place_of_row * (int(codes.max(initial=0)) + 1) + codes)[0]
+    # Numbered in order of first appearance, like the rows.
+    first_rows = np.unique(place_of_row, return_index=True)[1]
+    written = zip(
+        *(records[column].to_numpy(dtype=object)[first_rows] for column in PLACE_COLUMNS),
+        strict=True,
     )
-    counts = np.bincount(place_of_row, minlength=len(index_of))
+    counts = np.bincount(place_of_row, minlength=len(first_rows))
     places = []
-    for key, index in index_of.items():
+    for index, key in enumerate(written):
         address, hamlet, commune, district, province = (display_value(v) for v in key[:5])
         parsed = parse_address(address)
         places.append(
@@ -383,17 +394,22 @@ def _fill_from_context(places: list[_Place]) -> None:
 
 def normalize(records: pd.DataFrame, settings: Settings) -> NormalizeResult:
     """The records with NORMALIZE_COLUMNS added, and notes on unplaced communes."""
-    out = records.copy()
-    names = records["full_name"].map(display_value)
+    # Columns are added, never changed: the frame need not be copied.
+    out = records.copy(deep=False)
     # Rosters repeat names and places: parse each distinct one once.
-    parts_of = {name: name_parts(name) for name in pd.unique(names)}
+    name_of_row, written_names = _distinct(records["full_name"])
+    names = [display_value(name) for name in written_names]
+    parts_of = {name: name_parts(name) for name in names}
     parts = [parts_of[name] for name in names]
-    display_of = {name: title_case(name) if name else "" for name in parts_of}
-    out["name_display"] = [display_of[name] for name in names]
-    out["name_key"] = [p.key for p in parts]
-    out["surname_key"] = [p.surname for p in parts]
-    out["middle_key"] = [p.middle for p in parts]
-    out["given_key"] = [p.given for p in parts]
+
+    def per_name(values: list[str]) -> np.ndarray:
+        return np.array(values, dtype=object)[name_of_row]
+
+    out["name_display"] = per_name([title_case(name) if name else "" for name in names])
+    out["name_key"] = per_name([p.key for p in parts])
+    out["surname_key"] = per_name([p.surname for p in parts])
+    out["middle_key"] = per_name([p.middle for p in parts])
+    out["given_key"] = per_name([p.given for p in parts])
     out["sex_key"] = _implied_sex(out, settings)
 
     places, place_of_row = _written_places(records, settings)
