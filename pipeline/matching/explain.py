@@ -75,23 +75,38 @@ def explain(
     places = {
         field: records[column].to_numpy(dtype=object) for field, column in _PLACE_COLUMNS.items()
     }
-    evidence, weights = [], []
-    for k, (i, j) in enumerate(zip(left, right, strict=True)):
-        phrases, parts = [], []
-        for field, field_levels in FIELD_LEVELS.items():
-            level = field_levels[levels[field][k]]
+    # Field by field over all pairs, level by level: a Python loop per pair and
+    # field was most of the time of matching a province.
+    same_script = names[left] == names[right]
+    same_commune = levels["commune"] == FIELD_LEVELS["commune"].index("same")
+    phrases, parts = [], []
+    for field, field_levels in FIELD_LEVELS.items():
+        phrase = np.full(len(left), "", dtype=object)
+        for index, level in enumerate(field_levels):
             template = _PHRASES[field].get(level)
+            at_level = levels[field] == index
             # Hamlets are compared within a commune; another commune says it all.
-            if field == "hamlet" and FIELD_LEVELS["commune"][levels["commune"][k]] != "same":
-                template = None
-            if template:
-                script = "" if names[i] == names[j] else " (khác cách viết)"
-                place_l = places[field][i] if field in places else ""
-                place_r = places[field][j] if field in places else ""
-                phrases.append(template.format(script=script, left=place_l, right=place_r))
-            if contributions[field][k]:
-                parts.append(f"{FIELD_LABELS[field]} {_signed(contributions[field][k])}")
-        text = ", ".join(phrases)
-        evidence.append(text[:1].upper() + text[1:])
-        weights.append("; ".join(parts))
-    return evidence, weights
+            if field == "hamlet":
+                at_level &= same_commune
+            rows = np.flatnonzero(at_level)
+            if not template or not len(rows):
+                continue
+            if field in places:
+                pairs = zip(places[field][left[rows]], places[field][right[rows]], strict=True)
+                phrase[rows] = [template.format(left=a, right=b) for a, b in pairs]
+            else:
+                variants = [template.format(script=script) for script in ("", " (khác cách viết)")]
+                phrase[rows] = np.where(same_script[rows], *variants)
+        phrases.append(phrase)
+        weights = contributions[field]
+        part = np.full(len(left), "", dtype=object)
+        rows = np.flatnonzero(weights != 0)
+        values = weights[rows].tolist()
+        shown = {weight: f"{FIELD_LABELS[field]} {_signed(weight)}" for weight in set(values)}
+        part[rows] = [shown[weight] for weight in values]
+        parts.append(part)
+    evidence = [", ".join(filter(None, texts)) for texts in zip(*phrases, strict=True)]
+    return (
+        [text[:1].upper() + text[1:] for text in evidence],
+        ["; ".join(filter(None, texts)) for texts in zip(*parts, strict=True)],
+    )
