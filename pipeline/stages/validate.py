@@ -338,17 +338,15 @@ def validate(records: pd.DataFrame, settings: Settings) -> ValidateResult:
     reasons = np.full(len(records), "", dtype=object)
     joined = blocking.groupby("position", sort=False)["message"].agg(" ".join)
     reasons[joined.index.to_numpy(dtype=np.int64)] = joined.to_numpy()
+    # Text stays in pandas' string type: a Python object per cell would take
+    # several times the memory for the rest of the run.
     typed = {
-        "status": np.where(reasons != "", "rejected", "accepted").astype(object),
-        "reason": reasons,
-        **{name: members[column].to_numpy() for name, column in _TYPED_COLUMNS.items()},
+        "status": pd.Series(np.where(reasons != "", "rejected", "accepted"), dtype="str"),
+        "reason": pd.Series(reasons, dtype="str"),
+        **{name: members[column] for name, column in _TYPED_COLUMNS.items()},
     }
-    # Object columns, as the loader's: pandas would otherwise infer its string type.
     typed_records = records.assign(
-        **{
-            name: pd.Series(values, index=records.index, dtype=values.dtype)
-            for name, values in typed.items()
-        }
+        **{name: values.set_axis(records.index) for name, values in typed.items()}
     )
     problems = [
         Problem(*values)
