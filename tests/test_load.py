@@ -710,6 +710,28 @@ def test_source_values_show_dates_as_excel_does_on_every_row(tmp_path: Path) -> 
     assert result.records["birth_date"].tolist() == births
 
 
+@pytest.mark.parametrize(
+    ("sample", "name"),
+    [
+        ("roster_sample.xls", "hoi_phu_nu.xlsx"),
+        ("roster_sample.ods", "hoi_phu_nu.xls"),
+        ("roster_sample.ods", "hoi_phu_nu.xlsx"),
+        ("roster_sample.xls", "hoi_phu_nu.xls"),
+    ],
+)
+def test_a_workbook_loads_whatever_format_its_name_says(
+    tmp_path: Path, sample: str, name: str
+) -> None:
+    path = Path(shutil.copyfile(Path(__file__).parent / "data" / sample, tmp_path / name))
+    result = _load(source(path, tmp_path, "phunu"))
+
+    assert _rows(result, "row", "full_name") == [
+        (4, "Nguyễn Thị Hoa"),
+        (5, "Trần Thị Ánh Tuyết"),
+        (6, "Lê Thị Mỹ Dung"),
+    ]
+
+
 def test_table_away_from_a1_keeps_excel_rows_and_columns(tmp_path: Path) -> None:
     rows: list[list[object]] = [
         [],
