@@ -683,6 +683,55 @@ def test_numbers_and_text_keep_what_was_typed(tmp_path: Path) -> None:
     ]
 
 
+def test_source_values_show_dates_as_excel_does_on_every_row(tmp_path: Path) -> None:
+    # More rows than the loader assembles at a time: every record keeps its own cells.
+    births = [D(1950, 1, 1) + datetime.timedelta(days=37 * i) for i in range(1_203)]
+    path = tmp_path / "pn.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("DS")
+    date_format = workbook.add_format({"num_format": "dd/mm/yyyy"})
+    time_format = workbook.add_format({"num_format": "dd/mm/yyyy hh:mm"})
+    sheet.write_row(0, 0, ["STT", "Họ và tên", "Ngày sinh", "Ghi chú"])
+    for i, birth in enumerate(births):
+        sheet.write_number(i + 1, 0, i + 1)
+        sheet.write_string(i + 1, 1, f"Lê Thị Mai {i + 1}")
+        sheet.write_datetime(i + 1, 2, birth, date_format)
+    sheet.write_datetime(1, 3, datetime.datetime(2024, 3, 5, 14, 7), time_format)
+    workbook.close()
+    result = _load(source(path, tmp_path, "phunu"))
+
+    values = result.records["source_values"].tolist()
+    assert values[0] == ("1", "Lê Thị Mai 1", "01/01/1950", "05/03/2024 14:07")
+    expected = [
+        (str(i + 1), f"Lê Thị Mai {i + 1}", birth.strftime("%d/%m/%Y"), "")
+        for i, birth in enumerate(births)
+    ]
+    assert values[1:] == expected[1:]
+    assert result.records["birth_date"].tolist() == births
+
+
+@pytest.mark.parametrize(
+    ("sample", "name"),
+    [
+        ("roster_sample.xls", "hoi_phu_nu.xlsx"),
+        ("roster_sample.ods", "hoi_phu_nu.xls"),
+        ("roster_sample.ods", "hoi_phu_nu.xlsx"),
+        ("roster_sample.xls", "hoi_phu_nu.xls"),
+    ],
+)
+def test_a_workbook_loads_whatever_format_its_name_says(
+    tmp_path: Path, sample: str, name: str
+) -> None:
+    path = Path(shutil.copyfile(Path(__file__).parent / "data" / sample, tmp_path / name))
+    result = _load(source(path, tmp_path, "phunu"))
+
+    assert _rows(result, "row", "full_name") == [
+        (4, "Nguyễn Thị Hoa"),
+        (5, "Trần Thị Ánh Tuyết"),
+        (6, "Lê Thị Mỹ Dung"),
+    ]
+
+
 def test_table_away_from_a1_keeps_excel_rows_and_columns(tmp_path: Path) -> None:
     rows: list[list[object]] = [
         [],

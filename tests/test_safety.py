@@ -344,6 +344,21 @@ def test_far_cell_after_megabytes_of_ordinary_rows_is_found(tmp_path: Path) -> N
         inspect_file(path)
 
 
+def test_sheet_inflating_to_many_chunks_from_little_input_passes(tmp_path: Path) -> None:
+    """A sheet compressing 50 times: its last bytes read still inflate to megabytes."""
+    address = "Số 12, Tổ 3, Ấp Phước Lợi, Xã Phước Thiền, Huyện Nhơn Trạch, Tỉnh Đồng Nai " * 4
+    rows = b"".join(
+        b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>%s</t></is></c></row>'
+        % (row, row, address.encode())
+        for row in range(2, 20_000)
+    )
+    path = hostile.write_minimal_xlsx(tmp_path / "lap_lai.xlsx", hostile.NAME_CELL + rows)
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("xl/worksheets/sheet1.xml")
+    assert info.file_size > 4 << 20 and info.compress_size * 50 < info.file_size
+    inspect_file(path)
+
+
 @pytest.mark.parametrize("declared_change", [-1, 100])
 def test_sheet_unpacking_to_another_size_than_declared_is_refused(
     tmp_path: Path, declared_change: int

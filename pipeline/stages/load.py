@@ -47,7 +47,7 @@ from pipeline.stages.discover import find_organizations, organization_names
 from pipeline.text import display_value, fold
 
 RECORD_COLUMNS = PROVENANCE_COLUMNS + RAW_FIELDS + LOAD_COLUMNS
-_UNTRACK_BATCH = 2_000  # source_values tuples per young-generation collection
+_TABLE_BLOCK = 500  # record rows per block of _table
 HEADER_SEARCH_ROWS = 15
 MIN_HEADER_FIELDS = 2
 
@@ -166,7 +166,7 @@ def _collector_paused() -> Iterator[None]:
     pile up, for nothing (tenths of a second at 200,000 rows). Reference
     counting still frees everything as usual. What outlives the pause is
     held in numpy object arrays, which the collector does not walk, and the
-    row tuples of source_values, which it no longer tracks (_source_values).
+    row tuples of source_values, which it no longer tracks (_table).
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -179,14 +179,9 @@ def _collector_paused() -> Iterator[None]:
 
 @dataclass
 class _SheetRecords:
-    """A sheet's records, one object array per record column.
+    """A sheet's records, one object array per record column."""
 
-    source_values are kept flat until _frame cuts them into row tuples.
-    """
-
-    columns: dict[str, _Objects]  # every RECORD_COLUMNS entry but source_values
-    displayed: list[str]  # the records' cells as displayed, row after row
-    width: int  # cells per record in `displayed`
+    columns: dict[str, _Objects]  # every RECORD_COLUMNS entry
 
     def __len__(self) -> int:
         return len(self.columns["row"])
@@ -209,46 +204,18 @@ def _frame(parts: list[_SheetRecords]) -> pd.DataFrame:
     """One object-dtype DataFrame from the sheets' records.
 
     Each column is one object array, used by pandas as it is (given lists,
-    pandas would infer a string dtype per column, and copy). The row tuples
-    of source_values are made here, from the flat displayed cells.
+    pandas would infer a string dtype per column, and copy).
     """
     total = sum(map(len, parts))
     arrays: dict[str, _Objects] = {}
     for column in RECORD_COLUMNS:
-        if column == "source_values":
-            arrays[column] = _source_values(parts, total)
-        elif len(parts) == 1:
+        if len(parts) == 1:
             arrays[column] = parts[0].columns[column]
         else:
             arrays[column] = _objects(
                 itertools.chain.from_iterable(part.columns[column] for part in parts), total
             )
     return pd.DataFrame(arrays, dtype=object, copy=False)
-
-
-def _source_values(parts: list[_SheetRecords], total: int) -> _Objects:
-    """Each record's displayed cells as one tuple.
-
-    The collector tracks each new tuple until a collection finds that it
-    holds only text. Made during the pause a few thousand at a time, each
-    batch followed by a young-generation collection while its cells are
-    still in the CPU cache, 200,000 tuples cost about 0.18 s; one collection
-    over all of them costs 0.25 s, and the collections that making them with
-    the collector running triggers, 0.4 s.
-    """
-    rows = itertools.chain.from_iterable(map(_row_tuples, parts))
-    batches = []
-    while batch := list(itertools.islice(rows, _UNTRACK_BATCH)):
-        gc.collect(0)
-        batches.append(batch)
-    return _objects(itertools.chain.from_iterable(batches), total)
-
-
-def _row_tuples(part: _SheetRecords) -> Iterator[tuple[object, ...]]:
-    if not part.width:
-        return iter([()] * len(part))
-    # zip over one iterator taken `width` times cuts the flat cells into rows.
-    return zip(*[iter(part.displayed)] * part.width, strict=True)
 
 
 @dataclass(frozen=True)
@@ -863,18 +830,45 @@ class _DateTexts(dict[object, str]):
         return text
 
 
-def _table(lines: list[Row], width: int) -> _Objects:
-    """The record rows' first `width` cells as one 2-D object array.
+def _table(lines: list[Row], width: int) -> tuple[_Objects, _Objects]:
+    """The record rows' first `width` cells as one 2-D object array, and
+    each row's cells as displayed, as one tuple (source_values).
 
-    Filled in one pass from the chained rows (the readers give rectangular
-    grids); each column of the array is then a field's values as they are,
-    with no copy per column.
+    Each column of the array is then a field's values as they are, with no
+    copy per column. Both are made a block of rows at a time, while the
+    block's cells are in the CPU cache: the readers give rectangular grids,
+    so a block's chained cells fill its part of the array directly.
+
+    The collector tracks each new tuple until a collection finds that it
+    holds only text: a young-generation collection after each block, with
+    everything older frozen meanwhile so that it walks the block's tuples
+    alone, spares a collection over all of them later (0.25 s at 200,000
+    rows, or 0.4 s with the collector running as they are made).
     """
-    if not lines:
-        return np.empty((0, width), dtype=object)
-    shape = (len(lines), len(lines[0]))
-    cells = itertools.chain.from_iterable(lines)
-    return _objects(cells, shape[0] * shape[1]).reshape(shape)[:, :width]
+    count = len(lines)
+    table = np.empty((count, width), dtype=object)
+    source_values = np.empty(count, dtype=object)
+    if not width:
+        source_values.fill(())
+        return table, source_values
+    length = len(lines[0]) if lines else width
+    dates = _DateTexts()
+    gc.freeze()
+    try:
+        for start in range(0, count, _TABLE_BLOCK):
+            block = lines[start : start + _TABLE_BLOCK]
+            rows = len(block)
+            cells = _objects(itertools.chain.from_iterable(block), rows * length)
+            table[start : start + rows] = cells.reshape(rows, length)[:, :width]
+            in_table = block if length == width else (line[:width] for line in block)
+            displayed = _displayed(itertools.chain.from_iterable(in_table), dates)
+            # zip over one iterator taken `width` times cuts the cells into rows.
+            tuples = zip(*[iter(displayed)] * width, strict=True)
+            source_values[start : start + rows] = _objects(tuples, rows)
+            gc.collect(0)
+    finally:
+        gc.unfreeze()
+    return table, source_values
 
 
 def _displayed(cells: Iterable[Cell | None], dates: _DateTexts) -> list[str]:
@@ -914,8 +908,7 @@ def _build_records(
     The record rows become one 2-D array whose columns are the fields.
     """
     count = len(record_rows)
-    lines = [rows[r] for r in record_rows]
-    table = _table(lines, width)
+    table, source_values = _table([rows[r] for r in record_rows], width)
 
     def values_of(cols: tuple[int, ...]) -> _Objects:
         if not cols:
@@ -974,15 +967,12 @@ def _build_records(
         "row": _objects(row_numbers, count),
         "organization": _repeated(None, count),  # known once the file is read
         **values,
+        "source_values": source_values,
         "core_column_present": _repeated("core" in layout.columns_of, count),
         "sheet_title": _repeated(" | ".join(title_cells), count),
         "birth_column_sex": _objects(column_sexes, count),
     }
-    # Displayed row after row, the order the cells lie in memory: column
-    # after column would be a third slower.
-    in_table = lines if not lines or len(lines[0]) == width else (row[:width] for row in lines)
-    cells = itertools.chain.from_iterable(in_table)
-    return _SheetRecords(columns, _displayed(cells, _DateTexts()), width)
+    return _SheetRecords(columns)
 
 
 def _with_groups(
