@@ -22,7 +22,7 @@ gives the same ids for the same rosters.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -91,7 +91,11 @@ def record_identities(records: pd.DataFrame) -> pd.DataFrame:
     citizen_id_norm, sex_code, hamlet_key).
     """
     identities = pd.DataFrame("", index=records.index, columns=list(IDENTITY_COLUMNS))
-    identities[FINGERPRINT] = record_fingerprints(records)
+    # Records past cluster carry their fingerprints: hashing them again would
+    # cost a second pass over every record.
+    carried = FINGERPRINT in records and records[FINGERPRINT].notna().all()
+    fingerprints = records[FINGERPRINT] if carried else record_fingerprints(records)
+    identities[FINGERPRINT] = fingerprints.to_numpy(dtype=object)
     accepted = records.loc[records["status"] == "accepted"]
     if accepted.empty:
         return identities
@@ -231,14 +235,3 @@ def _keep_old_ids(
         if old_id not in given and ids[person] == "":
             ids[person] = old_id
             given.add(old_id)
-
-
-def assign_person_ids(
-    persons: Sequence[Sequence[str]], registry: Mapping[str, str] | None = None
-) -> list[str]:
-    """One id per person, a person given by their records' fingerprints (see person_ids)."""
-    labels = np.repeat(np.arange(len(persons)), [len(person) for person in persons])
-    fingerprints = np.array([fp for person in persons for fp in person], dtype=object)
-    ids = person_ids(labels, fingerprints, registry)
-    firsts = np.cumsum([0, *(len(person) for person in persons[:-1])])
-    return ids[firsts].tolist() if len(persons) else []

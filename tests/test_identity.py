@@ -5,15 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from pipeline.identity import (
-    FINGERPRINT,
-    LOOSE_BIRTH,
-    LOOSE_NAME,
-    assign_person_ids,
-    record_identities,
-)
+from pipeline.identity import FINGERPRINT, LOOSE_BIRTH, LOOSE_NAME, person_ids, record_identities
 from tests.record_builders import normalized_records
 
 LAN = {
@@ -88,6 +83,17 @@ def test_rejected_records_have_no_identity() -> None:
     assert identities.iloc[0].tolist() == ["", "", ""]
 
 
+def assign_person_ids(
+    persons: list[list[str]], registry: dict[str, str] | None = None
+) -> list[str]:
+    """One id per person, a person given by their records' fingerprints."""
+    labels = np.repeat(np.arange(len(persons)), [len(person) for person in persons])
+    fingerprints = np.array([fp for person in persons for fp in person], dtype=object)
+    ids = person_ids(labels, fingerprints, registry)
+    firsts = np.cumsum([0, *(len(person) for person in persons[:-1])])
+    return ids[firsts].tolist()
+
+
 def test_new_person_ids_depend_on_records_only() -> None:
     persons = [["R1", "R2"], ["R3"]]
     ids = assign_person_ids(persons)
@@ -123,3 +129,14 @@ def test_an_id_set_free_by_a_merge_is_not_given_to_a_newcomer() -> None:
     registry = {"R1": "P-a", "R7": taken}
     assert assign_person_ids([["R1", "R7"], ["R7x"]], registry)[0] == min("P-a", taken)
     assert taken not in assign_person_ids([["R1", "R7"], ["R0"]], registry)[1:]
+
+
+def test_fingerprints_carried_by_the_records_are_used_as_they_are() -> None:
+    records = normalized_records([LAN, HOA])
+    computed = record_identities(records)[FINGERPRINT].tolist()
+    # After cluster the records carry their fingerprints; they are not hashed again.
+    carried = record_identities(records.assign(**{FINGERPRINT: ["F-lan", "F-hoa"]}))
+    assert carried[FINGERPRINT].tolist() == ["F-lan", "F-hoa"] != computed
+    # A column without every fingerprint (records built by hand) is recomputed.
+    partial = record_identities(records.assign(**{FINGERPRINT: ["F-lan", None]}))
+    assert partial[FINGERPRINT].tolist() == computed
