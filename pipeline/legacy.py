@@ -647,9 +647,7 @@ def _columns(rows: Sequence[Sequence[object]]) -> list[list[object]]:
 # TCVN3 puts ă â ê ô ơ ư đ and most toned vowels at 0xA1–0xBF; VNI writes ư, đ
 # and its tone marks as ö, ñ, ø, ï, û, ä … A sheet without any of them holds no
 # legacy text, and the costly per-column detection is skipped.
-_LEGACY_MARKS = frozenset(
-    "\u00a1\u00a2\u00a3\u00a4\u00a5\u00a6\u00a7\u00a8\u00a9\u00aa\u00ab\u00ac\u00ad\u00ae\u00af"
-    "\u00b0\u00b1\u00b2\u00b3\u00b4\u00b5\u00b6\u00b7\u00b8\u00b9\u00ba\u00bb\u00bc\u00bd\u00be\u00bf"
+_LEGACY_MARKS = frozenset(map(chr, range(0xA1, 0xC0))) | frozenset(
     "\u00c4\u00c5\u00c6\u00c7\u00cb\u00ce\u00cf\u00d1\u00d6\u00d8\u00db\u00dc\u00de"
     "\u00e4\u00e5\u00e6\u00e7\u00eb\u00ee\u00ef\u00f1\u00f6\u00f8\u00fb\u00fc\u00fe"
 )
